@@ -1,0 +1,3 @@
+from archbuilder.cli import main
+
+main()

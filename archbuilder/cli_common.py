@@ -1,0 +1,70 @@
+"""What every archbuilder command shares: error handling, spec options, spec loading."""
+
+import functools
+import os
+import sys
+
+import click
+
+from archbuilder.errors import ArchbuilderError
+from archbuilder.errors import SpecError
+from archbuilder.errors import SpecErrors
+
+__all__ = ["CONTEXT", "handle_errors", "spec_options", "overrides_of", "load_cli_spec", "fail"]
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def fail(lines, code=1):
+    for line in lines:
+        click.echo(line, err=True)
+    sys.exit(code)
+
+
+def handle_errors(command):
+    """Turns archbuilder errors into one-line messages and exit codes, never tracebacks."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ArchbuilderError as e:
+            fail(e.lines())
+        except KeyboardInterrupt:
+            fail(["archbuilder: interrupted"], 130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as e:  # a bug: say so in one line, keep the traceback for debugging
+            if os.environ.get("ARCHBUILDER_DEBUG"):
+                raise
+            first = (str(e).strip().splitlines() or [""])[0][:300]
+            fail([f"archbuilder: internal error ({type(e).__name__}: {first}); "
+                   "rerun with ARCHBUILDER_DEBUG=1 for the traceback and report it"])
+
+    return wrapper
+
+
+def spec_options(command):
+    """`--set PATH=VALUE`, `--seed N` and `--quiet`, for every command that reads a spec."""
+    command = click.option("--quiet", "-q", is_flag=True, help="Drop progress output.")(command)
+    command = click.option("--seed", type=int, default=None,
+                           help="Short for --set training.seed=N.")(command)
+    command = click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
+                           help="Override a spec value before validation, e.g. --set training.epochs=3 "
+                                "(VALUE is read as JSON, else as a string). Repeatable.")(command)
+    return command
+
+
+def overrides_of(overrides, seed):
+    return list(overrides) + ([f"training.seed={seed}"] if seed is not None else [])
+
+
+def load_cli_spec(path, overrides, seed, allow_spaces=True, what=None):
+    from archbuilder.spec import load_spec
+
+    spec = load_spec(path, overrides_of(overrides, seed))
+    if not allow_spaces and spec.has_spaces:
+        raise SpecErrors([SpecError("$", f"the spec has open search spaces: run `archbuilder tune {path}`, "
+                                         f"or `archbuilder {what} --defaults` to use each space's default",
+                                    spec.source)])
+    return spec

@@ -1,0 +1,149 @@
+"""Strict JSON reading for specs: every refusal is one located line, never a traceback.
+
+Python's `json` module accepts NaN/Infinity, keeps the last of duplicate keys, and
+recurses until the interpreter gives up; a spec is untrusted input, so each of
+those is refused here with the position or JSON path at fault.
+"""
+
+import json
+
+from archbuilder.errors import SpecError
+from archbuilder.errors import SpecErrors
+
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 64
+MAX_INT_DIGITS = 100
+
+
+class _Object(dict):
+    """A JSON object that remembers the keys it saw more than once."""
+
+    duplicates = ()
+
+
+def _object_pairs(pairs):
+    obj = _Object()
+    seen = []
+    for key, value in pairs:
+        if key in obj:
+            seen.append(key)
+        obj[key] = value
+    if seen:
+        obj.duplicates = tuple(seen)
+    return obj
+
+
+def _parse_constant(name):
+    raise ValueError(f"{name} is not valid JSON; write a number or null")
+
+
+def _parse_int(text):
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"integer of {len(text)} digits is too large")
+    return int(text)
+
+
+def _depth(text):
+    """Nesting depth of brackets outside strings (cheap, before parsing)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def path_join(path, key):
+    """The JSON path of `key` (a str or int) under `path`."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    if key.isidentifier():
+        return f"{path}.{key}"
+    return f"{path}[{json.dumps(key)}]"
+
+
+def _duplicate_errors(value, path, source):
+    if isinstance(value, dict):
+        for key in getattr(value, "duplicates", ()):
+            yield SpecError(path, f"duplicate key '{key}': each key may appear once", source)
+        for key, item in value.items():
+            yield from _duplicate_errors(item, path_join(path, key), source)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _duplicate_errors(item, path_join(path, i), source)
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def parse_json(data, source):
+    """Parses spec bytes or text into a JSON object.
+
+    Args:
+        data: the file's bytes (UTF-8, a BOM allowed) or text.
+        source: the file name used in error messages.
+
+    Returns:
+        The parsed object, as plain dicts and lists.
+
+    Raises:
+        SpecErrors: empty, too large, not UTF-8, too deep, invalid JSON,
+            NaN/Infinity, huge integers, duplicate keys, or not an object.
+    """
+
+    def fail(message):
+        raise SpecErrors([SpecError("$", message, source)])
+
+    if len(data) > MAX_BYTES:
+        fail(f"the file is {len(data):,} bytes; specs are limited to {MAX_BYTES:,}")
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            fail(f"not UTF-8 text (byte {e.start}: {data[e.start:e.start + 1]!r}); save the spec as UTF-8")
+    if not data.strip():
+        fail("the file is empty; a spec is a JSON object such as {\"spec_version\": 1, ...}")
+    if _depth(data) > MAX_DEPTH:
+        fail(f"nesting deeper than {MAX_DEPTH} levels")
+    try:
+        doc = json.loads(data, object_pairs_hook=_object_pairs,
+                         parse_constant=_parse_constant, parse_int=_parse_int)
+    except json.JSONDecodeError as e:
+        fail(f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}")
+    except (ValueError, RecursionError) as e:
+        fail(f"invalid JSON: {str(e).splitlines()[0]}")
+    if not isinstance(doc, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(doc), "a number")
+        fail(f"a spec is a JSON object {{...}}, not {kind}")
+    errors = list(_duplicate_errors(doc, "$", source))
+    if errors:
+        raise SpecErrors(errors)
+    return _plain(doc)
+
+
+def read_json_file(path, source=None):
+    """Reads and parses a spec file; see `parse_json`."""
+    source = source or str(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except OSError as e:
+        raise SpecErrors([SpecError("$", f"cannot read the file: {e.strerror}", source)]) from None
+    return parse_json(data, source)

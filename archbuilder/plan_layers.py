@@ -1,0 +1,200 @@
+"""Shape and parameter arithmetic of single Keras layers, as Keras computes them."""
+
+import math
+
+__all__ = ["ShapeError", "conv_output", "pool_output", "rnn_params", "custom_node"]
+
+
+class ShapeError(ValueError):
+    """A layer that cannot be applied to its input shape."""
+
+
+def _fmt(shape):
+    return "x".join("?" if s is None else str(s) for s in shape)
+
+
+def _per_axis(value, rank):
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * rank
+    if len(values) != rank:
+        raise ShapeError(f"{values} has {len(values)} values; the input has {rank} spatial axes")
+    return values
+
+
+def _length(size, kernel, stride, padding, dilation=1):
+    if size is None:
+        return None
+    kernel = (kernel - 1) * dilation + 1
+    if padding in ("same", "causal"):
+        return -(-size // stride)
+    return (size - kernel) // stride + 1 if size >= kernel else 0
+
+
+def _transposed_length(size, kernel, stride, padding):
+    if size is None:
+        return None
+    return size * stride if padding == "same" else size * stride + max(kernel - stride, 0)
+
+
+def conv_output(shape, filters, kernel_size, strides, padding, transpose=False, dilation=1):
+    """Output shape of a ConvND / ConvNDTranspose; ShapeError when a side reaches 0."""
+    rank = len(shape) - 1
+    kernels, strides_ = _per_axis(kernel_size, rank), _per_axis(strides, rank)
+    dilations = _per_axis(dilation, rank)
+    if transpose:
+        sides = [_transposed_length(s, k, st, padding) for s, k, st in zip(shape[:-1], kernels, strides_)]
+    else:
+        sides = [_length(s, k, st, padding, d) for s, k, st, d in zip(shape[:-1], kernels, strides_, dilations)]
+    out = (*sides, filters)
+    if 0 in sides:
+        raise ShapeError(f"kernel {_fmt(kernels)} with padding '{padding}' would shrink the "
+                         f"{_fmt(shape[:-1])} feature map to {_fmt(sides)}")
+    return out
+
+
+def pool_output(shape, size, strides, padding):
+    """Output shape of a pooling layer; ShapeError when a side reaches 0."""
+    rank = len(shape) - 1
+    sizes, strides_ = _per_axis(size, rank), _per_axis(strides if strides is not None else size, rank)
+    sides = [_length(s, k, st, padding) for s, k, st in zip(shape[:-1], sizes, strides_)]
+    if 0 in sides:
+        raise ShapeError(f"pooling {_fmt(sizes)} would shrink the {_fmt(shape[:-1])} feature map to "
+                         f"{_fmt(sides)}")
+    return (*sides, shape[-1])
+
+
+def rnn_params(cell, inputs, units, use_bias=True, reset_after=True):
+    gates = {"simple": 1, "lstm": 4, "gru": 3}[cell.lower()]
+    bias = units * gates * (2 if cell.lower() == "gru" and reset_after else 1) * use_bias
+    return gates * units * (inputs + units) + bias
+
+
+# custom layers ------------------------------------------------------------
+
+_SHAPE_PRESERVING = {
+    "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Identity", "Masking", "Dropout", "SpatialDropout1D",
+    "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
+    "ActivityRegularization", "UnitNormalization",
+}
+_MERGE = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
+
+
+def _conv_like(layer, shape):
+    kind = layer["type"]
+    rank = len(shape) - 1
+    kernel = _per_axis(layer.get("kernel_size", 1), rank)
+    strides = layer.get("strides", 1)
+    padding = layer.get("padding", "valid")
+    bias = layer.get("use_bias", True)
+    if kind.startswith("Depthwise"):
+        multiplier = layer.get("depth_multiplier", 1)
+        channels = shape[-1] * multiplier
+        out = conv_output(shape, channels, kernel, strides, padding, dilation=layer.get("dilation_rate", 1))
+        return out, math.prod(kernel) * channels + channels * bias
+    filters = layer["filters"]
+    transpose = kind.endswith("Transpose")
+    out = conv_output(shape, filters, kernel, strides, padding, transpose, layer.get("dilation_rate", 1))
+    if kind.startswith("Separable"):
+        multiplier = layer.get("depth_multiplier", 1)
+        return out, math.prod(kernel) * shape[-1] * multiplier + shape[-1] * multiplier * filters + filters * bias
+    return out, math.prod(kernel) * shape[-1] * filters + filters * bias
+
+
+def _reshape(target, shape):
+    target = list(target)
+    total = math.prod(s for s in shape) if None not in shape else None
+    if -1 in target:
+        known = math.prod(t for t in target if t != -1)
+        if total is None or known == 0 or total % known:
+            raise ShapeError(f"cannot reshape {_fmt(shape)} into {target}")
+        target[target.index(-1)] = total // known
+    elif total is not None and math.prod(target) != total:
+        raise ShapeError(f"cannot reshape {_fmt(shape)} ({total} values) into {_fmt(target)}")
+    return tuple(target)
+
+
+def _merge(kind, layer, shapes):
+    if not isinstance(shapes, list) or len(shapes) < 2:
+        raise ShapeError(f"{kind} merges two or more inputs: give `inputs` a list of layer names")
+    if kind == "Concatenate":
+        axis = layer.get("axis", -1)
+        rest = [tuple(s[:axis] + s[axis + 1:]) if axis != -1 else tuple(s[:-1]) for s in shapes]
+        if len(set(rest)) > 1:
+            raise ShapeError(f"Concatenate needs equal shapes except on axis {axis}; got "
+                             + ", ".join(_fmt(s) for s in shapes))
+        out = list(shapes[0])
+        out[axis] = None if any(s[axis] is None for s in shapes) else sum(s[axis] for s in shapes)
+        return tuple(out)
+    if kind == "Dot":
+        a, b = shapes
+        return (1,) if len(a) == 1 else (a[0], b[0])
+    if len({tuple(s) for s in shapes}) > 1:
+        raise ShapeError(f"{kind} needs inputs of one shape; got " + ", ".join(_fmt(s) for s in shapes))
+    return tuple(shapes[0])
+
+
+def custom_node(layer, shape):
+    """`(output shape, params, non-trainable params)` of one custom-family layer.
+
+    `shape` is the input shape (a list of shapes for merge layers).
+    """
+    kind = layer["type"]
+    if kind in _MERGE or kind in ("Concatenate", "Dot"):
+        return _merge(kind, layer, shape), 0, 0
+    if isinstance(shape, list):
+        raise ShapeError(f"{kind} takes one input, not {len(shape)}")
+    shape = tuple(shape)
+    if kind in _SHAPE_PRESERVING:
+        return shape, 0, 0
+    if kind == "Dense":
+        bias = layer.get("use_bias", True)
+        return (*shape[:-1], layer["units"]), shape[-1] * layer["units"] + layer["units"] * bias, 0
+    if kind == "PReLU":
+        shared = layer.get("shared_axes") or []
+        shared = [shared] if isinstance(shared, int) else shared
+        return shape, math.prod(1 if i + 1 in shared else s for i, s in enumerate(shape)), 0
+    if kind == "Embedding":
+        return (*shape, layer["output_dim"]), layer["input_dim"] * layer["output_dim"], 0
+    if "Conv" in kind:
+        out, params = _conv_like(layer, shape)
+        return out, params, 0
+    if kind.startswith(("MaxPooling", "AveragePooling")):
+        size = layer.get("pool_size", 2)
+        return pool_output(shape, size, layer.get("strides") or size, layer.get("padding", "valid")), 0, 0
+    if kind.startswith("Global"):
+        keep = layer.get("keepdims", False)
+        return ((1,) * (len(shape) - 1) + shape[-1:]) if keep else shape[-1:], 0, 0
+    if kind in ("SimpleRNN", "LSTM", "GRU"):
+        units = layer["units"]
+        cell = {"SimpleRNN": "simple"}.get(kind, kind.lower())
+        params = rnn_params(cell, shape[-1], units, layer.get("use_bias", True), layer.get("reset_after", True))
+        return ((shape[0], units) if layer.get("return_sequences") else (units,)), params, 0
+    if kind == "BatchNormalization":
+        width = shape[layer.get("axis", -1)]
+        trainable = width * (layer.get("center", True) + layer.get("scale", True))
+        return shape, trainable + 2 * width, 2 * width
+    if kind in ("LayerNormalization", "GroupNormalization"):
+        width = shape[-1]
+        return shape, width * (layer.get("center", True) + layer.get("scale", True)), 0
+    if kind == "Flatten":
+        if None in shape:
+            raise ShapeError(f"Flatten needs fixed sizes, got {_fmt(shape)}")
+        return (math.prod(shape),), 0, 0
+    if kind == "Reshape":
+        return _reshape(layer["target_shape"], shape), 0, 0
+    if kind == "Permute":
+        return tuple(shape[d - 1] for d in layer["dims"]), 0, 0
+    if kind == "RepeatVector":
+        return (layer["n"], *shape), 0, 0
+    if kind.startswith("UpSampling"):
+        sizes = _per_axis(layer.get("size", 2), len(shape) - 1)
+        return (*(None if s is None else s * k for s, k in zip(shape[:-1], sizes)), shape[-1]), 0, 0
+    if kind.startswith(("ZeroPadding", "Cropping")):
+        rank = len(shape) - 1
+        amount = layer.get("padding" if kind.startswith("Zero") else "cropping", 1 if kind.startswith("Zero") else 0)
+        pairs = [(a, a) if isinstance(a, int) else tuple(a) for a in _per_axis(amount, rank)]
+        sign = 1 if kind.startswith("Zero") else -1
+        sides = [None if s is None else s + sign * sum(p) for s, p in zip(shape[:-1], pairs)]
+        if any(s is not None and s < 1 for s in sides):
+            raise ShapeError(f"cropping {amount} leaves nothing of {_fmt(shape[:-1])}")
+        return (*sides, shape[-1]), 0, 0
+    raise ShapeError(f"archbuilder cannot plan a {kind} layer")

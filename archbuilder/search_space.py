@@ -1,0 +1,105 @@
+"""Search spaces in a spec (design.md 1.7): find them, name them, resolve them.
+
+A space is an object with exactly one of `choice`, `int`, `float`, `bool`. A list
+may be `{"repeat": count, "each": item}`. Hyperparameter names are the spec path
+without `$.`; repetition i of `conv.each.filters` is `conv[i].filters`, and the
+count is `conv.repeat`. Resolving replaces every space by what a `pick` function
+returns for it, so `build --defaults`, keras-tuner trials and `best.json` share
+one walk.
+"""
+
+from archbuilder.jsonfile import path_join
+
+__all__ = ["is_space", "is_repeat", "iter_spaces", "resolve", "default_value", "has_spaces", "FROZEN_KEYS"]
+
+SPACE_KINDS = ("choice", "int", "float", "bool")
+FROZEN_KEYS = ("spec_version", "name", "family", "input", "data", "tuning")
+
+
+def is_space(value):
+    """True for `{"choice": […]}`, `{"int": {…}}`, `{"float": {…}}`, `{"bool": {…}}`."""
+    return (isinstance(value, dict) and len(value) == 1 and next(iter(value)) in SPACE_KINDS
+            and isinstance(next(iter(value.values())), (list, dict)))
+
+
+def is_repeat(value):
+    return isinstance(value, dict) and set(value) == {"repeat", "each"}
+
+
+def default_value(space):
+    """What `build --defaults` uses: the space's default, else its first choice or its min."""
+    kind, body = next(iter(space.items()))
+    if kind == "choice":
+        return body[0]
+    if "default" in body:
+        return body["default"]
+    if kind == "bool":
+        return False
+    return body["min"]
+
+
+def default_pick(name, space):
+    return default_value(space)
+
+
+def _name(path):
+    return path[2:] if path.startswith("$.") else path.lstrip("$")
+
+
+def _top_items(doc):
+    for key, value in doc.items():
+        if key not in FROZEN_KEYS:
+            yield key, value
+
+
+def iter_spaces(doc):
+    """Yields `(json_path, space)` for every space in `doc`, repeat bodies as `…each…` paths."""
+
+    def walk(value, path):
+        if is_space(value):
+            yield path, value
+        elif is_repeat(value):
+            yield from walk(value["repeat"], path_join(path, "repeat"))
+            yield from walk(value["each"], path_join(path, "each"))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(item, path_join(path, key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from walk(item, path_join(path, i))
+
+    for key, value in _top_items(doc):
+        yield from walk(value, path_join("$", key))
+
+
+def has_spaces(doc):
+    return next(iter_spaces(doc), None) is not None
+
+
+def resolve(doc, pick=default_pick):
+    """Returns a copy of `doc` with every space and repeat form replaced by a value.
+
+    Args:
+        doc: a spec document (schema-valid).
+        pick: `pick(name, space) -> value`, called in document order; `name` is the
+            hyperparameter name (`conv[1].filters`). Repetitions beyond the count are
+            never visited, so their hyperparameters stay inactive.
+
+    Returns:
+        The resolved document: plain JSON values only.
+    """
+
+    def walk(value, path):
+        if is_space(value):
+            return pick(_name(path), value)
+        if is_repeat(value):
+            count = walk(value["repeat"], path_join(path, "repeat"))
+            return [walk(value["each"], path_join(path, i)) for i in range(count)]
+        if isinstance(value, dict):
+            return {key: walk(item, path_join(path, key)) for key, item in value.items()}
+        if isinstance(value, list):
+            return [walk(item, path_join(path, i)) for i, item in enumerate(value)]
+        return value
+
+    return {key: (value if key in FROZEN_KEYS else walk(value, path_join("$", key)))
+            for key, value in doc.items()}
