@@ -5,10 +5,12 @@ Shape checks (feature maps shrinking to 0, mirror decoders missing the input siz
 parameter limits) live in `plan`, which computes the shapes.
 """
 
+from archbuilder.jsonfile import path_join
 from archbuilder.normalize import CLASSIFICATION_LOSSES
 from archbuilder.normalize import concretize
 from archbuilder.search_space import is_repeat
 from archbuilder.search_space import is_space
+from archbuilder.search_space import iter_repeats
 from archbuilder.search_space import iter_spaces
 from archbuilder.search_space import resolve
 
@@ -16,6 +18,9 @@ __all__ = ["check_document"]
 
 ELEMENTWISE = {"relu", "sigmoid", "tanh", "linear", "elu", "softplus", "swish", "silu", "leaky_relu", "gelu",
                "selu", "softsign", "relu6", "hard_sigmoid", "exponential", "mish", "hard_swish"}
+MAX_REPEAT = 1000  # resolve() expands a repeat form into a list: a huge count must be refused first
+UNSIZED_LAST_AXIS = ("the last axis (features or channels) needs a size, not null: the first layer's weights "
+                     "depend on it")
 
 
 def _json_type(value):
@@ -26,6 +31,47 @@ def _json_type(value):
     if isinstance(value, (int, float)):
         return "number"
     return {str: "string", list: "array", dict: "object"}[type(value)]
+
+
+def _nested(value, path):
+    """Yields the path of every search space or repeat form inside `value` (a choice value)."""
+    if is_space(value) or is_repeat(value):
+        yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _nested(item, path_join(path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _nested(item, path_join(path, i))
+
+
+def check_structure(doc):
+    """Search spaces nested in a choice's values: resolve() would leave them unresolved.
+
+    The schema lets a choice value be any plain value of its key, and a plain pool
+    object or a list of units may hold spaces of their own; spec_version 1 resolves
+    one level, so each choice value must be concrete.
+    """
+    for path, space in iter_spaces(doc):
+        kind, body = next(iter(space.items()))
+        if kind == "choice":
+            for i, value in enumerate(body):
+                for inner in _nested(value, f"{path}.choice[{i}]"):
+                    yield inner, ("a choice value cannot contain another search space (or repeat form): list "
+                                  "the concrete values instead")
+                    break
+
+
+def _possible(value):
+    """The values a spec value may take: a choice's values, a range's ends, both booleans, or itself."""
+    if not is_space(value):
+        return [value]
+    kind, body = next(iter(value.items()))
+    if kind == "choice":
+        return list(body)
+    if kind == "bool":
+        return [False, True]
+    return [body.get("min"), body.get("max")]
 
 
 def check_spaces(doc):
@@ -48,6 +94,13 @@ def check_spaces(doc):
                 yield f"{path}.{kind}.sampling", f"{body['sampling']} sampling needs min > 0, got {low}"
             if body.get("step") and body["step"] <= 0:
                 yield f"{path}.{kind}.step", "step must be positive"
+    for path, form in iter_repeats(doc):
+        count = form["repeat"]
+        if is_space(count):
+            kind, body = next(iter(count.items()))
+            count = body["max"] if kind == "int" else max((c for c in body if isinstance(c, int)), default=0)
+        if isinstance(count, int) and count > MAX_REPEAT:
+            yield f"{path}.repeat", f"at most {MAX_REPEAT:,} repetitions; got {count:,}"
     tuning, training = doc.get("tuning", {}), doc.get("training", {})
     if tuning.get("tuner") == "hyperband":
         if is_space(training.get("epochs")):
@@ -68,6 +121,8 @@ def _items(value):
 def check_layers(doc):
     family = doc["family"]
     rank = len(doc["input"]["shape"])
+    if family in ("cnn", "autoencoder") and doc["input"]["shape"][-1] is None:
+        yield "$.input.shape", UNSIZED_LAST_AXIS
     if family == "cnn":
         if doc.get("conv") and _items(doc["conv"]) and not doc.get("backbone") and rank not in (2, 3, 4):
             yield "$.input.shape", (f"conv layers need [length, channels], [height, width, channels] or "
@@ -83,14 +138,22 @@ def check_layers(doc):
         if rank != expected:
             what = "[steps] of token ids" if expected == 1 else "[steps, features]"
             yield "$.input.shape", f"an rnn input is {what}; got {rank} axes"
+        elif not doc.get("embedding") and doc["input"]["shape"][-1] is None:
+            yield "$.input.shape", UNSIZED_LAST_AXIS
         if doc.get("sequence_pool") is not None and not doc["rnn"].get("return_sequences", False):
             yield "$.sequence_pool", "sequence_pool applies only when rnn.return_sequences is true"
     if family == "autoencoder":
         yield from check_autoencoder(doc, rank)
     if family == "custom":
         yield from check_graph(doc["layers"])
-    if doc.get("training", {}).get("augmentation") and rank != 3:
-        yield "$.training.augmentation", "augmentation applies to image inputs [height, width, channels]"
+    if doc.get("training", {}).get("augmentation"):
+        if family == "autoencoder":
+            # The builder would augment the input only, and the reconstruction target with it.
+            yield "$.training.augmentation", ("an autoencoder learns to reconstruct its input: augmenting the "
+                                              "input alone would corrupt the target; remove augmentation "
+                                              "(variant 'denoising' corrupts the input on purpose)")
+        elif rank != 3:
+            yield "$.training.augmentation", "augmentation applies to image inputs [height, width, channels]"
 
 
 def check_autoencoder(doc, rank):
@@ -102,36 +165,47 @@ def check_autoencoder(doc, rank):
     conv = kinds == {True}
     if conv and rank not in (2, 3, 4):
         yield "$.input.shape", "a conv encoder needs [length, channels] or [height, width, channels] inputs"
+    if not conv and None in doc["input"]["shape"][:-1]:
+        yield "$.input.shape", "a dense autoencoder reconstructs every input value: give every axis a size"
     if not conv and not doc.get("bottleneck"):
         yield "$", "missing required key 'bottleneck' (a dense encoder needs the code size: {\"units\": 32})"
     if isinstance(doc.get("decoder"), (list, dict)):
         for i, item in enumerate(_items(doc["decoder"])):
             if ("filters" in item) != conv:
                 yield f"$.decoder[{i}]", f"decoder items must be {'conv' if conv else 'dense'} like the encoder's"
-    variant = doc.get("variant", "plain")
+    variants = _possible(doc.get("variant", "plain"))
     needs = {"sparse": "sparsity", "contractive": "contractive", "denoising": "noise"}
     for name, key in needs.items():
-        if variant == name and key not in doc:
+        if name in variants and doc.get(key) is None:
             yield "$", f"variant '{name}' needs \"{key}\""
-        if variant != name and key in doc:
-            yield f"$.{key}", f"{key} applies only to variant '{name}' (this spec is '{variant}')"
-    code_activation = (doc.get("bottleneck") or {}).get("activation", doc.get("activation", "relu"))
-    if variant == "sparse" and "target" in doc.get("sparsity", {}) and code_activation != "sigmoid":
+        if name not in variants and doc.get(key) is not None:
+            yield f"$.{key}", f"{key} applies only to variant '{name}' (this spec is {_short(variants)})"
+    default_activation = doc.get("activation", "relu")
+    code_activation = (doc.get("bottleneck") or {}).get("activation", default_activation)
+    codes = set(_possible(code_activation))
+    if "sparse" in variants and "target" in (doc.get("sparsity") or {}) and codes - {"sigmoid"}:
         yield "$.sparsity.target", (f"KL sparsity compares mean activations with a target in (0, 1): the code "
-                                    f"needs a sigmoid activation, not {code_activation!r} "
+                                    f"needs a sigmoid activation, not {_short(sorted(codes - {'sigmoid'}))} "
                                     "(set bottleneck.activation to \"sigmoid\")")
-    if variant == "contractive":
+    if "contractive" in variants:
         if conv:
             yield "$.variant", ("the contractive penalty is computed exactly for dense encoders; use a dense "
                                 "encoder or variant 'denoising'")
         for i, item in enumerate(encoder):
-            if item.get("batch_norm") or item.get("dropout"):
+            if any(_possible(item.get("batch_norm"))) or any(_possible(item.get("dropout"))):
                 yield f"$.encoder[{i}]", "a contractive encoder has no batch_norm or dropout (the Jacobian " \
                                          "would depend on the batch)"
-            if item.get("activation", doc.get("activation", "relu")) not in ELEMENTWISE:
-                yield f"$.encoder[{i}].activation", "the contractive penalty needs an elementwise activation"
-        if code_activation not in ELEMENTWISE:
-            yield "$.bottleneck.activation", "the contractive penalty needs an elementwise activation"
+            if set(_possible(item.get("activation", default_activation))) - ELEMENTWISE:
+                where = f"$.encoder[{i}].activation" if "activation" in item else "$.activation"
+                yield where, "the contractive penalty needs an elementwise activation"
+        if codes - ELEMENTWISE:
+            where = "$.bottleneck.activation" if "activation" in (doc.get("bottleneck") or {}) else "$.activation"
+            yield where, "the contractive penalty needs an elementwise activation"
+
+
+def _short(values):
+    text = ", ".join(map(repr, values))
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def check_graph(layers):
@@ -184,6 +258,9 @@ def check_losses(doc):
 
 def check_document(doc):
     """All semantic problems of a schema-valid spec, as `(path, message)` pairs."""
+    problems = list(check_structure(doc))
+    if problems:  # the other checks resolve the spec, which needs every space at the top of its value
+        return problems
     problems = list(check_spaces(doc)) + list(check_layers(doc))
     if not problems:
         problems += list(check_losses(doc))

@@ -85,6 +85,10 @@ def schema():
     click.echo(json.dumps(load_schema(), indent=1))
 
 
+def _stdin_is_a_terminal():
+    return sys.stdin.isatty()
+
+
 @cli.command(context_settings=CONTEXT)
 @click.argument("family", type=click.Choice(["cnn", "rnn", "autoencoder"]))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="Write here (default: stdout).")
@@ -95,7 +99,7 @@ def new(family, out, defaults):
     from archbuilder.questions import ask_spec
     from archbuilder.spec import load_spec
 
-    if not defaults and not sys.stdin.isatty():
+    if not defaults and not _stdin_is_a_terminal():
         fail(["archbuilder new: no terminal to ask the design questions; pass --defaults "
                "to write the default design"])
     doc = ask_spec(family, ask=None if defaults else click.prompt)
@@ -127,18 +131,11 @@ def build(spec, out, plot, defaults, overrides, seed, quiet):
 
 
 def _add_commands():
-    """Adds the commands of cli_train.py and cli_tune.py, where they exist."""
-    import importlib
+    from archbuilder import cli_train
+    from archbuilder import cli_tune
 
-    for module in ("archbuilder.cli_train", "archbuilder.cli_tune"):
-        try:
-            commands = importlib.import_module(module).COMMANDS
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
-            continue
-        for command in commands:
-            cli.add_command(command)
+    for command in cli_train.COMMANDS + cli_tune.COMMANDS:
+        cli.add_command(command)
 
 
 _add_commands()

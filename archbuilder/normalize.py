@@ -1,7 +1,7 @@
 """Defaults and normal forms: the rendered spec and the concrete spec.
 
 `fill_defaults` is what `archbuilder render` prints: every key the user left out
-that has a default, search spaces kept. `concretize` takes a spec whose spaces are
+that has a default (null ones included), search spaces kept. `concretize` takes a spec whose spaces are
 resolved (see search_space.resolve) and returns the concrete spec that `plan` and
 the model builders consume: shorthands expanded (`pool: 2`, `rnn.units: 64`,
 `decoder: "mirror"`), activations inherited, losses and metrics inferred.
@@ -14,7 +14,7 @@ from archbuilder.search_space import is_repeat
 from archbuilder.search_space import is_space
 
 __all__ = ["fill_defaults", "concretize", "infer_loss", "infer_metrics", "infer_objective", "task_of",
-           "mirror_decoder", "CLASSIFICATION_LOSSES"]
+           "prediction_layer", "mirror_decoder", "CLASSIFICATION_LOSSES"]
 
 CLASSIFICATION_LOSSES = ("sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy")
 
@@ -24,10 +24,11 @@ def _concrete(value):
 
 
 def _fill(obj, defaults):
-    if isinstance(obj, dict):
+    # Null defaults are filled too (`"pool": null`): a rendered spec shows every setting, and
+    # every key whose default is null accepts null in the schema (tests/test_spec.py checks it).
+    if isinstance(obj, dict) and not is_space(obj):
         for key, value in defaults.items():
-            if value is not None:
-                obj.setdefault(key, copy.deepcopy(value))
+            obj.setdefault(key, copy.deepcopy(value))
     return obj
 
 
@@ -65,7 +66,7 @@ def _fill_layer_items(value):
     return conv
 
 
-def _last_output(doc):
+def prediction_layer(doc):
     """`(units, activation)` of the prediction layer, or of a custom spec's last layer."""
     if doc["family"] == "custom":
         last = (doc.get("layers") or [{}])[-1]
@@ -100,7 +101,7 @@ def task_of(doc):
     training = doc.get("training", {})
     loss = training.get("loss") if doc["family"] != "autoencoder" else doc["head"].get("loss")
     if loss is None:
-        loss = infer_loss(*_last_output(doc))
+        loss = infer_loss(*prediction_layer(doc))
     return "classification" if _loss_name(loss) in CLASSIFICATION_LOSSES else "regression"
 
 
@@ -160,7 +161,7 @@ def _fill_training(doc):
     if isinstance(training.get("early_stopping"), dict):
         _fill(training["early_stopping"], D.EARLY_STOPPING)
     if "loss" not in training:
-        loss = "mse" if doc["family"] == "autoencoder" else infer_loss(*_last_output(doc))
+        loss = "mse" if doc["family"] == "autoencoder" else infer_loss(*prediction_layer(doc))
         if loss is not None:
             training["loss"] = loss
     head = doc.get("head") if doc["family"] == "autoencoder" else None

@@ -13,6 +13,7 @@ from archbuilder.errors import SpecError
 from archbuilder.plan_layers import ShapeError
 from archbuilder.plan_layers import conv_output
 from archbuilder.plan_layers import custom_node
+from archbuilder.plan_layers import fmt_shape as _fmt
 from archbuilder.plan_layers import pool_output
 from archbuilder.plan_layers import rnn_params
 
@@ -27,6 +28,8 @@ BACKBONES = {
     "DenseNet121": (7_037_504, 6_953_856, 1024, 32),
     "VGG16": (14_714_688, 14_714_688, 512, 32),
 }
+
+_POOL_NAMES = {"max": "Max", "avg": "Average"}  # Keras class names: MaxPooling2D, GlobalAveragePooling1D
 
 
 @dataclasses.dataclass
@@ -89,12 +92,15 @@ class _Planner:
                 self.batch_norm(out, path, f"{name}_bn")
             if item["residual"]:
                 self.shortcut(shape, out, item, path, name)
-            if item["pool"]:
-                pool = item["pool"]
-                out = pool_output(out, pool["size"], pool["strides"], pool["padding"])
-                self.add(f"{name}_pool", f"{pool['type'].title()}Pooling{rank}D", out, 0, path)
         except ShapeError as e:
             raise SpecError(path, str(e)) from None
+        if item["pool"]:
+            pool = item["pool"]
+            try:
+                out = pool_output(out, pool["size"], pool["strides"], pool["padding"])
+            except ShapeError as e:
+                raise SpecError(f"{path}.pool", str(e)) from None
+            self.add(f"{name}_pool", f"{_POOL_NAMES[pool['type']]}Pooling{rank}D", out, 0, path)
         return out
 
     def shortcut(self, shape, out, item, path, name):
@@ -135,7 +141,7 @@ class _Planner:
             shape = self.backbone(shape, spec["backbone"])
         shape = self.layer_items(shape, spec["conv"], "conv")
         if spec["global_pool"]:
-            shape = self.add("global_pool", f"Global{spec['global_pool'].title()}Pooling{len(shape) - 1}D",
+            shape = self.add("global_pool", f"Global{_POOL_NAMES[spec['global_pool']]}Pooling{len(shape) - 1}D",
                              shape[-1:], 0, "$.global_pool")
         elif len(shape) > 1:
             shape = self.flatten(shape, "$.global_pool")
@@ -146,10 +152,11 @@ class _Planner:
         if "application" not in backbone:
             return shape
         params, trainable, channels, minimum = BACKBONES.get(backbone["application"], (0, 0, None, 32))
-        if min(shape[:-1]) < minimum or shape[-1] != 3:
+        # A null side (variable size) is checked by Keras when the model is called, not here.
+        if any(s is not None and s < minimum for s in shape[:-1]) or shape[-1] != 3:
             raise SpecError("$.backbone.application", f"{backbone['application']} needs RGB images of at "
                             f"least {minimum}x{minimum}x3; the input is {_fmt(shape)}")
-        out = (*(math.ceil(s / 32) for s in shape[:-1]), channels)
+        out = (*(None if s is None else -(-s // 32) for s in shape[:-1]), channels)
         frozen = params if not backbone.get("trainable") else params - trainable
         return self.add("backbone", backbone["application"], out, params, "$.backbone", frozen)
 
@@ -170,7 +177,7 @@ class _Planner:
             if spec["sequence_pool"] == "flatten":
                 shape = self.flatten(shape, "$.sequence_pool", "sequence_pool")
             else:
-                shape = self.add("sequence_pool", f"Global{spec['sequence_pool'].title()}Pooling1D",
+                shape = self.add("sequence_pool", f"Global{_POOL_NAMES[spec['sequence_pool']]}Pooling1D",
                                  shape[-1:], 0, "$.sequence_pool")
         shape = self.layer_items(shape, spec["dense"], "dense")
         return self.output(shape, spec["output"])
@@ -186,7 +193,7 @@ class _Planner:
         if spec["bottleneck"]:
             units = spec["bottleneck"]["units"]
             flat = self.flatten(shape, "$.bottleneck", "bottleneck_flatten") if len(shape) > 1 else shape
-            code = self.dense(flat, units, "$.bottleneck", "code")
+            code = self.dense(flat, units, "$.bottleneck", "bottleneck")
             if len(shape) > 1:
                 self.dense(code, flat[0], "$.bottleneck", "bottleneck_expand")
         decoded = self.layer_items(shape if spec["bottleneck"] and len(shape) > 1 else code,
@@ -204,10 +211,14 @@ class _Planner:
             self.dense(shape, math.prod(input_shape), "$.output", "reconstruction")
             return
         if tuple(shape[:-1]) != tuple(input_shape[:-1]):
-            sizes = " -> ".join(_fmt(n.shape) for n in self.nodes if n.path.startswith("$.encoder")
-                                and n.type.startswith(("Conv", "Max", "Average")))
+            sizes = [_fmt(input_shape[:-1])]
+            for node in self.nodes:
+                if node.path.startswith("$.encoder") and _fmt(node.shape[:-1]) != sizes[-1]:
+                    sizes.append(_fmt(node.shape[:-1]))
+            if len(sizes) > 8:
+                sizes = [*sizes[:4], "...", *sizes[-3:]]
             raise SpecError("$.decoder", f"the decoder gives {_fmt(shape[:-1])} but the input is "
-                            f"{_fmt(input_shape[:-1])} (encoder: {_fmt(input_shape)} -> {sizes}); "
+                            f"{_fmt(input_shape[:-1])} (encoder: {' -> '.join(sizes)}); "
                             "choose sizes that divide evenly or write the decoder out")
         k = output["kernel_size"]
         params = math.prod(_per_axis(k, len(shape) - 1)) * shape[-1] * input_shape[-1] + input_shape[-1]
@@ -235,8 +246,6 @@ def _per_axis(value, rank):
     return list(value) if isinstance(value, list) else [value] * rank
 
 
-def _fmt(shape):
-    return "x".join("?" if s is None else str(s) for s in shape)
 
 
 def plan_spec(spec):

@@ -1,16 +1,27 @@
 """Shape and parameter arithmetic of single Keras layers, as Keras computes them."""
 
 import math
+import re
 
-__all__ = ["ShapeError", "conv_output", "pool_output", "rnn_params", "custom_node"]
+__all__ = ["ShapeError", "conv_output", "pool_output", "rnn_params", "custom_node", "fmt_shape"]
 
 
 class ShapeError(ValueError):
     """A layer that cannot be applied to its input shape."""
 
 
-def _fmt(shape):
-    return "x".join("?" if s is None else str(s) for s in shape)
+def _size(s):
+    if s is None:
+        return "?"
+    return str(s) if abs(s) < 10**9 else f"{s:.2e}" if s.bit_length() < 1000 else f"~2^{s.bit_length() - 1}"
+
+
+def fmt_shape(shape):
+    """`28x28x1`; `?` for an unknown size, huge sizes in e-notation so messages stay one short line."""
+    return "x".join(_size(s) for s in shape)
+
+
+_fmt = fmt_shape
 
 
 def _per_axis(value, rank):
@@ -75,6 +86,8 @@ _SHAPE_PRESERVING = {
     "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
     "ActivityRegularization", "UnitNormalization",
 }
+_WEIGHTED = {"Dense", "PReLU", "SimpleRNN", "LSTM", "GRU", "BatchNormalization", "LayerNormalization",
+             "GroupNormalization"}
 _MERGE = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
 
 
@@ -116,20 +129,66 @@ def _merge(kind, layer, shapes):
     if not isinstance(shapes, list) or len(shapes) < 2:
         raise ShapeError(f"{kind} merges two or more inputs: give `inputs` a list of layer names")
     if kind == "Concatenate":
-        axis = layer.get("axis", -1)
-        rest = [tuple(s[:axis] + s[axis + 1:]) if axis != -1 else tuple(s[:-1]) for s in shapes]
-        if len(set(rest)) > 1:
-            raise ShapeError(f"Concatenate needs equal shapes except on axis {axis}; got "
+        if len({len(s) for s in shapes}) > 1:
+            raise ShapeError("Concatenate needs inputs of one rank; got " + ", ".join(_fmt(s) for s in shapes))
+        (axis,) = _axes(kind, layer.get("axis", -1), shapes[0])
+        rest = {tuple(s[:axis] + s[axis + 1:]) for s in shapes}
+        if len(rest) > 1:
+            raise ShapeError(f"Concatenate needs equal shapes except on axis {layer.get('axis', -1)}; got "
                              + ", ".join(_fmt(s) for s in shapes))
         out = list(shapes[0])
         out[axis] = None if any(s[axis] is None for s in shapes) else sum(s[axis] for s in shapes)
         return tuple(out)
     if kind == "Dot":
-        a, b = shapes
-        return (1,) if len(a) == 1 else (a[0], b[0])
+        if len(shapes) != 2:
+            raise ShapeError(f"Dot takes exactly two inputs; got {len(shapes)}")
+        a, b = (tuple(s) for s in shapes)
+        axes = layer["axes"] if isinstance(layer["axes"], list) else [layer["axes"]] * 2
+        (i,), (j,) = _axes(kind, axes[0], a), _axes(kind, axes[1], b)
+        if a[i] is not None and b[j] is not None and a[i] != b[j]:
+            raise ShapeError(f"Dot axes {layer['axes']}: sizes {a[i]} and {b[j]} differ (inputs {_fmt(a)}, "
+                             f"{_fmt(b)})")
+        return (a[:i] + a[i + 1:] + b[:j] + b[j + 1:]) or (1,)
     if len({tuple(s) for s in shapes}) > 1:
         raise ShapeError(f"{kind} needs inputs of one shape; got " + ", ".join(_fmt(s) for s in shapes))
     return tuple(shapes[0])
+
+
+def _axes(kind, axis, shape, many=False):
+    """The indices into `shape` (batch axis excluded) of a Keras `axis` argument (batch axis included).
+
+    Keras counts the batch axis: `axis=1` is the first axis of a sample, `-1` the last.
+    """
+    axes = axis if isinstance(axis, list) else [axis]
+    if isinstance(axis, list) and not many:
+        raise ShapeError(f"{kind} normalizes one axis: give axis an int, not {axis}")
+    rank = len(shape)
+    out = []
+    for a in axes:
+        if not -rank <= a <= rank or a == 0:
+            raise ShapeError(f"{kind} axis {a} is not an axis of its input {_fmt(shape)} (valid: 1..{rank} or "
+                             f"-{rank}..-1; axis 0 is the batch)")
+        index = a - 1 if a > 0 else rank + a
+        if index in out:
+            raise ShapeError(f"{kind} axis {axis} names axis {a} twice")
+        out.append(index)
+    return out
+
+
+def _normalization(kind, layer, shape):
+    axes = _axes(kind, layer.get("axis", -1), shape, many=kind == "LayerNormalization")
+    sizes = [shape[i] for i in axes]
+    if None in sizes:
+        raise ShapeError(f"{kind} has one weight per value of axis {layer.get('axis', -1)}: its size must be "
+                         f"known; the input is {_fmt(shape)}")
+    width = math.prod(sizes)
+    if kind == "GroupNormalization" and width % layer.get("groups", 32):
+        raise ShapeError(f"GroupNormalization groups={layer.get('groups', 32)} must divide the {width} channels "
+                         "of its axis")
+    trainable = width * (layer.get("center", True) + layer.get("scale", True))
+    if kind == "BatchNormalization":
+        return shape, trainable + 2 * width, 2 * width
+    return shape, trainable, 0
 
 
 def custom_node(layer, shape):
@@ -143,6 +202,11 @@ def custom_node(layer, shape):
     if isinstance(shape, list):
         raise ShapeError(f"{kind} takes one input, not {len(shape)}")
     shape = tuple(shape)
+    if shape[-1] is None and ((kind in _WEIGHTED and not kind.endswith("Normalization")) or "Conv" in kind):
+        raise ShapeError(f"{kind} needs a known size on the last axis; its input is {_fmt(shape)}")
+    spatial = re.search(r"([123])D", kind)
+    if spatial and len(shape) != int(spatial[1]) + 1:
+        raise ShapeError(f"{kind} takes inputs of {spatial[1]} spatial axes and channels; its input is {_fmt(shape)}")
     if kind in _SHAPE_PRESERVING:
         return shape, 0, 0
     if kind == "Dense":
@@ -151,7 +215,11 @@ def custom_node(layer, shape):
     if kind == "PReLU":
         shared = layer.get("shared_axes") or []
         shared = [shared] if isinstance(shared, int) else shared
-        return shape, math.prod(1 if i + 1 in shared else s for i, s in enumerate(shape)), 0
+        sizes = [1 if i + 1 in shared else s for i, s in enumerate(shape)]
+        if None in sizes:
+            raise ShapeError(f"PReLU has one weight per input value: its input {_fmt(shape)} needs known sizes, "
+                             "or shared_axes for the unknown ones")
+        return shape, math.prod(sizes), 0
     if kind == "Embedding":
         return (*shape, layer["output_dim"]), layer["input_dim"] * layer["output_dim"], 0
     if "Conv" in kind:
@@ -168,13 +236,8 @@ def custom_node(layer, shape):
         cell = {"SimpleRNN": "simple"}.get(kind, kind.lower())
         params = rnn_params(cell, shape[-1], units, layer.get("use_bias", True), layer.get("reset_after", True))
         return ((shape[0], units) if layer.get("return_sequences") else (units,)), params, 0
-    if kind == "BatchNormalization":
-        width = shape[layer.get("axis", -1)]
-        trainable = width * (layer.get("center", True) + layer.get("scale", True))
-        return shape, trainable + 2 * width, 2 * width
-    if kind in ("LayerNormalization", "GroupNormalization"):
-        width = shape[-1]
-        return shape, width * (layer.get("center", True) + layer.get("scale", True)), 0
+    if kind in ("BatchNormalization", "LayerNormalization", "GroupNormalization"):
+        return _normalization(kind, layer, shape)
     if kind == "Flatten":
         if None in shape:
             raise ShapeError(f"Flatten needs fixed sizes, got {_fmt(shape)}")
@@ -182,6 +245,9 @@ def custom_node(layer, shape):
     if kind == "Reshape":
         return _reshape(layer["target_shape"], shape), 0, 0
     if kind == "Permute":
+        if sorted(layer["dims"]) != list(range(1, len(shape) + 1)):
+            raise ShapeError(f"Permute dims {layer['dims']} must order the axes 1..{len(shape)} of its input "
+                             f"{_fmt(shape)}")
         return tuple(shape[d - 1] for d in layer["dims"]), 0, 0
     if kind == "RepeatVector":
         return (layer["n"], *shape), 0, 0

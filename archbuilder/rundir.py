@@ -17,6 +17,18 @@ from archbuilder.errors import ArchbuilderError
 __all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "atomic_save_model", "make_run_dir"]
 
 
+def _umask_mode():
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _publish(tmp, path):
+    """Renames `tmp` to `path` with the permissions a plain open() would have given it."""
+    os.chmod(tmp, _umask_mode())
+    os.replace(tmp, path)
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode="w", **kwargs):
     """Opens a temporary file next to `path` and renames it to `path` on success."""
@@ -28,7 +40,7 @@ def atomic_write(path, mode="w", **kwargs):
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -60,7 +72,7 @@ def atomic_save_model(model, path):
     os.close(fd)
     try:
         model.save(tmp)
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

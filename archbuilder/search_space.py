@@ -10,7 +10,8 @@ one walk.
 
 from archbuilder.jsonfile import path_join
 
-__all__ = ["is_space", "is_repeat", "iter_spaces", "resolve", "default_value", "has_spaces", "FROZEN_KEYS"]
+__all__ = ["is_space", "is_repeat", "iter_spaces", "iter_repeats", "resolve", "default_value", "has_spaces",
+           "FROZEN_KEYS"]
 
 SPACE_KINDS = ("choice", "int", "float", "bool")
 FROZEN_KEYS = ("spec_version", "name", "family", "input", "data", "tuning")
@@ -62,6 +63,23 @@ def iter_spaces(doc):
             yield from walk(value["repeat"], path_join(path, "repeat"))
             yield from walk(value["each"], path_join(path, "each"))
         elif isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(item, path_join(path, key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from walk(item, path_join(path, i))
+
+    for key, value in _top_items(doc):
+        yield from walk(value, path_join("$", key))
+
+
+def iter_repeats(doc):
+    """Yields `(json_path, form)` for every `{"repeat", "each"}` form in `doc`."""
+
+    def walk(value, path):
+        if is_repeat(value):
+            yield path, value
+        elif isinstance(value, dict) and not is_space(value):
             for key, item in value.items():
                 yield from walk(item, path_join(path, key))
         elif isinstance(value, list):

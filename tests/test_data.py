@@ -158,8 +158,8 @@ def test_fashion_mnist_from_the_keras_cache(fake_fashion, tmp_path, monkeypatch)
     assert data.source == f"fashion_mnist ({cache / 'fashion-mnist'})" and len(data.x_train) == 12
 
 
-@pytest.mark.skipif(not os.path.isdir(datasets.DEBIAN_FASHION_MNIST), reason="dataset-fashion-mnist not installed")
 def test_real_fashion_mnist_files():
+    assert os.path.isdir(datasets.DEBIAN_FASHION_MNIST), "apt-get install dataset-fashion-mnist (see README)"
     data = load_data("fashion_mnist", [28, 28], output_units=10)
     assert data.x_train.shape == (60000, 28, 28) and data.x_test.shape == (10000, 28, 28)
     assert np.bincount(data.y_test).tolist() == [1000] * 10

@@ -12,6 +12,7 @@ from archbuilder import defaults
 from archbuilder.layers import registry
 from archbuilder.schema import SCHEMA_ID
 from archbuilder.schema import load_schema
+from archbuilder.schema import spec_validator
 from archbuilder.schema import generate
 from archbuilder.schema import vocabulary
 
@@ -89,7 +90,7 @@ def _with(spec, path, value):
 
 @pytest.fixture(scope="module")
 def validator():
-    return Draft202012Validator(load_schema())
+    return spec_validator()
 
 
 @pytest.fixture(scope="module")
@@ -302,3 +303,10 @@ def test_unknown_key_error_lists_the_allowed_keys(validator):
     spec = _with(CNN, ["conv", 0, "filtres"], 3)
     (error,) = [e for e in validator.iter_errors(spec) if e.validator == "additionalProperties"]
     assert "filters" in error.schema["properties"]
+
+
+def test_integers_are_never_floats(validator):
+    """JSON Schema counts 2.0 as an integer; archbuilder's validator does not (Keras wants an int)."""
+    assert validator.is_type(2, "integer") and not validator.is_type(2.0, "integer")
+    assert not validator.is_type(True, "integer") and validator.is_type(2.0, "number")
+    assert Draft202012Validator(load_schema()).is_type(2.0, "integer")  # the draft's own rule, for contrast

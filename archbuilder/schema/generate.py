@@ -38,6 +38,7 @@ from archbuilder.schema.vocabulary import APPLICATIONS
 __all__ = ["build_schema", "dumps", "write_schema", "SCHEMA_FILE"]
 
 SCHEMA_FILE = pathlib.Path(__file__).with_name("spec-v1.schema.json")
+MAX_SIDE = 2**31 - 1  # an input axis larger than int32 is a typo, and keeps shape messages short
 
 
 # --- families ----------------------------------------------------------------------
@@ -261,7 +262,7 @@ def build_schema():
         "description": prop({"type": "string"}, "Free text about the model."),
         "input": prop(closed({
             "shape": prop({"type": "array", "minItems": 1, "maxItems": 4,
-                            "items": {"type": ["integer", "null"], "minimum": 1}},
+                            "items": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_SIDE}},
                            "Shape of one sample, batch axis excluded: [features], [steps, features], "
                            "[height, width, channels] or [depth, height, width, channels]; null for a "
                            "variable length."),

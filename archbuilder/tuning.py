@@ -1,0 +1,354 @@
+"""`archbuilder tune`: a keras-tuner search of a spec's spaces, into a run directory.
+
+The run directory (design.md section 3) holds `spec.json`, `tuner/` (keras-tuner's
+own project directory, so `resume=True` continues it), `trials.csv`, `best.json`,
+`best_model.keras`, `trials.png` and `DONE`, written last. keras-tuner writes its
+state files with plain writes; here the oracle, each trial and each checkpoint go
+through `archbuilder.rundir` instead, so a SIGKILL at any moment leaves every file
+complete or absent and no finished trial is lost.
+
+A trial that fails (a layer Keras refuses, a pooling that shrinks a feature map to
+0, a NaN loss, out of memory) is recorded with a one-line reason naming the spec
+path and the search goes on; `tuning.max_consecutive_failed_trials` failures in a
+row stop it with `TrialError`.
+
+Example:
+    >>> import archbuilder
+    >>> result = archbuilder.tune("specs/mnist1d_cnn_tune.json", max_trials=3)
+    >>> result.trials[["trial_id", "score", "params"]]
+    >>> result.best_spec["conv"]
+"""
+
+import contextlib
+import copy
+import dataclasses
+import io
+import json
+import os
+import time
+import warnings
+
+from archbuilder import rundir
+from archbuilder.backend import select_backend
+from archbuilder.errors import ArchbuilderError
+from archbuilder.errors import SpecError
+from archbuilder.errors import SpecErrors
+from archbuilder.errors import TrialError
+from archbuilder.jsonfile import read_json_file
+
+select_backend()
+import keras_tuner  # noqa: E402  (after select_backend: Keras reads KERAS_BACKEND once)
+
+from archbuilder import fitting  # noqa: E402
+from archbuilder.hypermodel import SpecHyperModel  # noqa: E402
+from archbuilder.tuners import PROJECT  # noqa: E402
+from archbuilder.tuners import TUNERS  # noqa: E402
+from archbuilder.tuners import is_distributed_worker  # noqa: E402
+from archbuilder.tuners import make_tuner  # noqa: E402
+from archbuilder.trials import Report  # noqa: E402
+
+__all__ = ["TuneResult", "tune", "run_worker", "TUNERS", "objective_of"]
+
+DONE = "DONE"
+JOB = "job.json"
+# Metrics to minimize, by the end of their name (`val_loss`, `val_head_mae`, ...); anything else is maximized.
+_MIN_NAMES = ("loss", "mae", "mse", "mape", "msle", "rmse", "error", "crossentropy", "hinge", "divergence")
+
+
+@dataclasses.dataclass
+class TuneResult:
+    """What `tune` found.
+
+    Attributes:
+        trials: one row per finished trial (`trial_id`, `status`, `score`, every
+            hyperparameter by name, `params`, `seconds`, `worker`, `error`).
+        best_spec: the plain spec of the best trial (what `best.json` holds).
+        best_model: the best trial's trained model (what `best_model.keras` holds).
+        run_dir: the run directory.
+        objective: the metric searched, e.g. `val_accuracy`.
+        best_score: its best value.
+    """
+
+    trials: object
+    best_spec: dict
+    best_model: object
+    run_dir: str
+    objective: str = None
+    best_score: float = None
+
+
+# ---------------------------------------------------------------- the spec and its settings
+
+
+def objective_of(spec):
+    """`keras_tuner.Objective` of `tuning.objective` (default inferred), direction from its name."""
+    name = spec.rendered()["tuning"].get("objective")
+    if not name:
+        from archbuilder.normalize import infer_objective
+
+        name = infer_objective(spec.concrete())
+    base = name.removeprefix("val_")
+    direction = "min" if base.endswith(_MIN_NAMES) else "max"
+    return keras_tuner.Objective(name, direction)
+
+
+def _load(spec_or_path, overrides, tuner, max_trials, max_time):
+    """The spec with the command-line settings applied as `tuning.*` overrides (validated once)."""
+    from archbuilder.spec import Spec
+    from archbuilder.spec import apply_overrides
+    from archbuilder.spec import load_spec
+
+    if isinstance(spec_or_path, Spec):
+        doc, source, base_dir = spec_or_path.doc, spec_or_path.source, spec_or_path.base_dir
+    elif isinstance(spec_or_path, dict):
+        doc, source, base_dir = spec_or_path, "<spec>", os.getcwd()
+    elif isinstance(spec_or_path, str) and spec_or_path.lstrip().startswith("{"):
+        doc, source, base_dir = json.loads(spec_or_path), "<spec>", os.getcwd()
+    else:
+        path = os.fspath(spec_or_path)
+        doc, source, base_dir = read_json_file(path, path), path, os.path.dirname(os.path.abspath(path))
+    try:
+        doc = apply_overrides(doc, list(overrides), source)
+    except SpecError as e:
+        raise SpecErrors([e]) from None
+    tuning = dict(doc.get("tuning") or {})
+    if tuner is not None:
+        tuning["tuner"] = tuner
+        # Switching algorithms drops the other algorithm's budget keys rather than refusing the spec.
+        drop = ("max_trials",) if tuner == "hyperband" else ("max_epochs", "factor", "hyperband_iterations")
+        for key in drop:
+            tuning.pop(key, None)
+    if max_trials is not None:
+        tuning["max_trials"] = int(max_trials)
+    if max_time is not None:
+        tuning["max_time"] = max_time
+    if tuning or "tuning" in doc:
+        doc = {**doc, "tuning": tuning}
+    spec = load_spec(doc, source=source)
+    spec.base_dir = base_dir
+    return spec
+
+
+def _settings(spec):
+    tuning = spec.rendered()["tuning"]
+    if tuning["tuner"] == "hyperband" and "max_epochs" not in tuning:
+        tuning["max_epochs"] = spec.concrete()["training"]["epochs"]
+    return tuning
+
+
+# ---------------------------------------------------------------- best.json and best_model.keras
+
+
+def _absolute_paths(doc, base_dir):
+    """best.json lives in the run directory: paths relative to the spec file are made absolute."""
+    doc = copy.deepcopy(doc)
+    backbone = doc.get("backbone")
+    if isinstance(backbone, dict):
+        for key in ("weights", "model"):
+            value = backbone.get(key)
+            if isinstance(value, str) and value not in ("imagenet",) and not os.path.isabs(value) \
+                    and os.path.exists(os.path.join(base_dir, value)):
+                backbone[key] = os.path.abspath(os.path.join(base_dir, value))
+    return doc
+
+
+def best_spec(spec, hypermodel, trial, data=None):
+    """The plain spec of `trial`: every space at its value, repeat forms expanded, valid as is."""
+    doc = hypermodel.space.resolved(trial.hyperparameters.values)
+    doc = _absolute_paths(doc, spec.base_dir)
+    if data is not None or "data" in doc:
+        concrete = spec.concrete()
+        doc["data"] = fitting.resolved_data(spec, concrete, data)
+    return doc
+
+
+def _best_model(tuner, trial, hypermodel, dataset):
+    """The best trial's model with its best epoch's weights; retrained when no checkpoint is at hand."""
+    retrained = False
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the checkpoint's optimizer slots are not wanted
+            model = tuner.load_model(trial)
+    except (OSError, ValueError):
+        hp = trial.hyperparameters
+        model = tuner._try_build(hp)
+        hypermodel.fit(hp, model, dataset, epochs=hp.values.get("tuner/epochs"))
+        retrained = True
+    if model.optimizer is not None and not model.optimizer.built:
+        # Saved with its slots, the model reloads without Keras's optimizer-mismatch warning.
+        model.optimizer.build(model.trainable_variables)
+    return model, retrained
+
+
+# ---------------------------------------------------------------- the search
+
+
+def _without_budget(doc):
+    doc = json.loads(json.dumps(doc))
+    for key in ("max_trials", "max_time"):
+        (doc.get("tuning") or {}).pop(key, None)
+    return doc
+
+
+def _check_same_spec(run_dir, doc):
+    """A resumed search must be the same search; only its budget (max_trials, max_time) may change."""
+    path = os.path.join(run_dir, "spec.json")
+    if not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        before = json.load(f)
+    if _without_budget(before) != _without_budget(doc):
+        raise ArchbuilderError(f"{run_dir}: --resume continues the same search, but the spec differs from the "
+                               f"run's spec.json; use a new --out, or --overwrite to start again")
+
+
+def _finished_result(run_dir):
+    import pandas as pd
+
+    from archbuilder.safe_load import load_model_safely
+
+    with open(os.path.join(run_dir, "best.json"), encoding="utf-8") as f:
+        best = json.load(f)
+    model_path = os.path.join(run_dir, "best_model.keras")
+    model = load_model_safely(model_path) if os.path.exists(model_path) else None
+    trials = pd.read_csv(os.path.join(run_dir, "trials.csv"))
+    return TuneResult(trials=trials, best_spec=best, best_model=model, run_dir=run_dir)
+
+
+def _write_job(run_dir, spec, data, quiet):
+    job = {"spec": spec.doc, "source": spec.source, "base_dir": spec.base_dir,
+           "data": data, "cwd": os.getcwd(), "quiet": quiet}
+    rundir.atomic_write_json(os.path.join(run_dir, PROJECT, JOB), job)
+
+
+def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, out=None, overwrite=False,
+         resume=False, workers=None, overrides=(), seed=None, quiet=False, runs_root="runs"):
+    """Searches a spec's search spaces with keras-tuner and writes a run directory.
+
+    Args:
+        spec_or_path: a spec file's path, a dict, a JSON string or a `Spec`.
+        data: overrides the spec's `data` (design.md section 4).
+        tuner: `random`, `grid`, `bayesian` or `hyperband` (overrides `tuning.tuner`).
+        max_trials: overrides `tuning.max_trials` (not for hyperband).
+        max_time: seconds after which no new trial starts (overrides `tuning.max_time`).
+        out: the run directory (default `runs/<name>-<YYYYmmdd-HHMMSS>`).
+        overwrite: replace `out` if it exists.
+        resume: continue the search in `out`: finished trials are kept, not rerun.
+        workers: run keras-tuner's distributed mode: a chief oracle in this
+            process and this many supervised worker processes (see `archbuilder.workers`).
+        overrides: `PATH=VALUE` strings applied to the spec first (`--set`).
+        seed: short for the override `training.seed=N`.
+        quiet: no trial table.
+
+    Returns:
+        A `TuneResult`; in a worker process (`KERASTUNER_TUNER_ID` names a worker), None.
+
+    Raises:
+        SpecErrors: an invalid spec.
+        DataError: data that is missing or does not fit the spec.
+        TrialError: `tuning.max_consecutive_failed_trials` trials failed in a row,
+            or no trial finished.
+    """
+    import keras
+
+    overrides = list(overrides) + ([f"training.seed={seed}"] if seed is not None else [])
+    spec = _load(spec_or_path, overrides, tuner, max_trials, max_time)
+    policy = keras.config.dtype_policy()  # trials set the global precision policy; give it back after
+    try:
+        return _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root)
+    finally:
+        keras.config.set_dtype_policy(policy)
+
+
+def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
+    if is_distributed_worker():
+        if workers:
+            from archbuilder import workers as workers_module
+
+            return workers_module.supervise_remote(spec, data, out, workers, quiet)
+        return run_worker(spec, data, out)
+    if resume and out is None:
+        raise ArchbuilderError("--resume needs --out RUN_DIR: the run directory to continue")
+    if resume and os.path.exists(os.path.join(out, DONE)):
+        if not quiet:
+            print(f"{out}: already finished ({DONE} exists); nothing to resume")
+        return _finished_result(out)
+    run_dir = rundir.make_run_dir(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root)
+    if resume:
+        _check_same_spec(run_dir, spec.doc)
+    rundir.atomic_write_json(os.path.join(run_dir, "spec.json"), spec.doc)
+    settings = _settings(spec)
+    objective = objective_of(spec)
+    dataset = fitting.prepare_data(spec, data)
+    hypermodel = SpecHyperModel(spec, dataset=dataset)
+    report = Report(run_dir, hypermodel, objective, quiet=quiet)
+    deadline = time.monotonic() + settings["max_time"] if settings.get("max_time") else None
+    if workers is not None:
+        from archbuilder import workers as workers_module
+
+        _write_job(run_dir, spec, data, quiet)
+        tuner_ = workers_module.run_chief(spec, settings, objective, hypermodel, run_dir, report, deadline,
+                                          workers)
+    else:
+        tuner_ = make_tuner(settings, objective, hypermodel, run_dir, PROJECT, on_trial_end=report.trial_ended,
+                            deadline=deadline)
+        report.oracle = tuner_.oracle
+        report.header(settings, resumed=_finished_count(tuner_.oracle))
+        tuner_.search(dataset, verbose=0)
+    return _finish(spec, hypermodel, tuner_, report, run_dir, data, dataset, quiet)
+
+
+def _finished_count(oracle):
+    return sum(1 for t in oracle.trials.values() if t.status in ("COMPLETED", "FAILED", "INVALID"))
+
+
+def _finish(spec, hypermodel, tuner_, report, run_dir, data, dataset, quiet):
+    oracle = tuner_.oracle
+    rows = report.write_csv()
+    if rows:
+        report.write_plot(rows)
+    completed = [t for t in oracle.trials.values() if t.status == "COMPLETED" and t.score is not None]
+    failed = [r for r in rows if r["status"] != "COMPLETED"]
+    result = TuneResult(trials=report.frame(rows), best_spec=None, best_model=None, run_dir=run_dir,
+                        objective=report.objective.name)
+    if completed:
+        best = oracle.get_best_trials(1)[0]
+        result.best_spec = best_spec(spec, hypermodel, best, data)
+        rundir.atomic_write_json(os.path.join(run_dir, "best.json"), result.best_spec)
+        result.best_model, retrained = _best_model(tuner_, best, hypermodel, dataset)
+        rundir.atomic_save_model(result.best_model, os.path.join(run_dir, "best_model.keras"))
+        result.best_score = best.score
+        summary = (f"Best trial {best.trial_id}: {report.objective.name} = {best.score:.4f} "
+                   f"({len(completed)} completed, {len(failed)} failed); wrote {run_dir}/best.json"
+                   + (" (best model retrained: no checkpoint)" if retrained else ""))
+    limit = getattr(oracle, "failure_limit", None)
+    if limit is not None:
+        reasons = sorted({r["error"] for r in failed if r["error"]})
+        raise TrialError(f"the search stopped: {limit} trials failed in a row (tuning.max_consecutive_failed_"
+                         f"trials); {len(completed)} completed, {len(failed)} failed; see {run_dir}/trials.csv; "
+                         f"last reason: {failed[-1]['error'] if failed else '?'}"
+                         + (f" ({len(reasons)} distinct reasons)" if len(reasons) > 1 else ""))
+    if not completed:
+        raise TrialError(f"no trial finished ({len(failed)} failed); see {run_dir}/trials.csv")
+    rundir.atomic_write_text(os.path.join(run_dir, DONE), time.strftime("%Y-%m-%dT%H:%M:%S%z") + "\n")
+    if not quiet:
+        print(summary, flush=True)
+    return result
+
+
+def run_worker(spec, data, out):
+    """One keras-tuner worker: takes trials from the chief oracle until it says stop.
+
+    The chief is reached through `KERASTUNER_ORACLE_IP`/`KERASTUNER_ORACLE_PORT`;
+    `KERASTUNER_TUNER_ID` names this worker (a worker restarted with the same id
+    gets its unfinished trial back). Each trial's record goes to `out/tuner/`.
+    """
+    if out is None:
+        raise ArchbuilderError("a worker needs --out: the run directory its trials are recorded in")
+    os.makedirs(os.path.join(out, PROJECT), exist_ok=True)
+    settings = _settings(spec)
+    objective = objective_of(spec)
+    dataset = fitting.prepare_data(spec, data)
+    hypermodel = SpecHyperModel(spec, dataset=dataset)
+    tuner_ = make_tuner(settings, objective, hypermodel, out, PROJECT)
+    tuner_.search(dataset, verbose=0)

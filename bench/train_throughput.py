@@ -1,0 +1,61 @@
+"""Bench 2: training throughput of `archbuilder train` against hand-written Keras (and PyTorch).
+
+Runs, on this machine and in this one run: the reference baseline's `keras` (float32
+`model.fit`) and, unless --no-torch, `torch`; then `archbuilder train` on the same
+network (bench/reference_cnn.json) with its defaults and forced to float32. Prints
+samples/s of each steady epoch (median of epochs after the first) and the ratios.
+
+    python bench/train_throughput.py            # full: 10 epochs of Fashion-MNIST
+    SMOKE=1 python bench/train_throughput.py    # tiny CPU check (2,048 samples, 1 epoch)
+"""
+
+import argparse
+import csv
+import os
+import statistics
+import sys
+import tempfile
+
+from common import ROOT
+from common import SMOKE
+from common import baseline
+from common import machine
+from common import run
+from common import table
+
+
+def archbuilder_run(precision):
+    out = tempfile.mkdtemp(prefix="bench-train-")
+    n_train = 2048 if SMOKE else 60000
+    cmd = [sys.executable, "-m", "archbuilder", "train", os.path.join(ROOT, "bench", "reference_cnn.json"),
+           "--out", out, "--overwrite", "--quiet", "--set", f"training.mixed_precision={precision}",
+           "--set", f"training.epochs={1 if SMOKE else 10}"]
+    if SMOKE:
+        cmd += ["--data", '{"dataset": "fashion_mnist", "max_samples": 2048}']
+    wall, _ = run(cmd)
+    with open(os.path.join(out, "history.csv")) as f:
+        seconds = [float(row["epoch_seconds"]) for row in csv.DictReader(f)]
+    steady = statistics.median(seconds[1:] or seconds)
+    return {"samples_per_s": round(n_train / steady), "steady_epoch_s": round(steady, 3), "wall_s": round(wall, 1)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch baseline")
+    args = parser.parse_args()
+    env = {"SMOKE": "1"} if SMOKE else {}
+    results = {"keras fit (float32)": baseline("keras", env)}
+    if not args.no_torch:
+        results["torch eager (bf16 autocast on GPU)"] = baseline("torch", env)
+    results["archbuilder train (defaults)"] = archbuilder_run("auto")
+    results["archbuilder train (float32)"] = archbuilder_run("false")
+    base = results["keras fit (float32)"]["samples_per_s"]
+    torch = results.get("torch eager (bf16 autocast on GPU)", {}).get("samples_per_s")
+    rows = [(name, r["samples_per_s"], r["steady_epoch_s"], f"{r['samples_per_s'] / base:.2f}",
+             f"{r['samples_per_s'] / torch:.2f}" if torch else "-") for name, r in results.items()]
+    print(f"machine: {machine()}; backend: {os.environ.get('KERAS_BACKEND', 'default')}; smoke: {SMOKE}")
+    table(rows, ["run", "samples/s", "steady epoch s", "x keras fit", "x torch"])
+
+
+if __name__ == "__main__":
+    main()
