@@ -76,17 +76,17 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self._epoch_start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        done = len(next(iter(self.history.values()), []))
-        for key, value in (logs or {}).items():
-            self.history.setdefault(key, [None] * done).append(float(value))
-        for values in self.history.values():
-            values.extend([None] * (done + 1 - len(values)))
         rundir.atomic_save_model(self.model, os.path.join(self.run_dir, CHECKPOINT))
         es = self.early_stopping
         if es is not None and es.restore_best_weights and es.best_epoch == epoch and es.best_weights is not None:
             rundir.atomic_save_model(self.model, os.path.join(self.run_dir, BEST))
         # Wall seconds of the epoch, its checkpoint included (history.csv; bench/train_throughput.py reads it).
-        self.history.setdefault("epoch_seconds", [None] * done).append(time.perf_counter() - self._epoch_start)
+        logs = {**(logs or {}), "epoch_seconds": time.perf_counter() - self._epoch_start}
+        done = len(next(iter(self.history.values()), []))
+        for key, value in logs.items():
+            self.history.setdefault(key, [None] * done).append(float(value))
+        for values in self.history.values():
+            values.extend([None] * (done + 1 - len(values)))
         rundir.atomic_write_json(os.path.join(self.run_dir, STATE), {
             "epoch": epoch + 1,
             "stopped": bool(self.model.stop_training),

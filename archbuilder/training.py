@@ -166,6 +166,7 @@ def run_training(spec_or_path, data=None, *, out=None, overwrite=False, resume=F
     if resume and out is None:
         raise ArchbuilderError("--resume needs --out RUN_DIR: the run directory to continue")
     if resume and os.path.exists(os.path.join(out, DONE)):
+        ab_callbacks.remove_checkpoints(out)  # a kill right after DONE may have left them
         return _finished(out, spec.name)
     if out is not None and not (overwrite or resume):
         rundir.make_run_dir(spec.name, out)  # refuses an existing directory before any data is read

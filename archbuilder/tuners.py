@@ -219,6 +219,12 @@ class _SafeTuner(keras_tuner.Tuner):
         self.hypermodel.declare_hyperparameters(hp)
         self.oracle.update_space(hp)
 
+    def on_search_begin(self):
+        # keras-tuner reloads a project only when the tuner's own state file exists, and
+        # writes it first after a trial: written now, a kill during trial 0 loses nothing.
+        super().on_search_begin()
+        self.save()
+
     def save(self):
         if not self._is_worker():
             self.oracle.save()
