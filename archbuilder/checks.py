@@ -5,9 +5,9 @@ Shape checks (feature maps shrinking to 0, mirror decoders missing the input siz
 parameter limits) live in `plan`, which computes the shapes.
 """
 
-from archbuilder.jsonfile import path_join
 from archbuilder.normalize import CLASSIFICATION_LOSSES
 from archbuilder.normalize import concretize
+from archbuilder.search_space import find
 from archbuilder.search_space import is_repeat
 from archbuilder.search_space import is_space
 from archbuilder.search_space import iter_repeats
@@ -35,14 +35,8 @@ def _json_type(value):
 
 def _nested(value, path):
     """Yields the path of every search space or repeat form inside `value` (a choice value)."""
-    if is_space(value) or is_repeat(value):
-        yield path
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _nested(item, path_join(path, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _nested(item, path_join(path, i))
+    for where, _ in find(value, path, lambda node: is_space(node) or is_repeat(node)):
+        yield where
 
 
 def check_structure(doc):

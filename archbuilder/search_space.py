@@ -10,7 +10,7 @@ one walk.
 
 from archbuilder.jsonfile import path_join
 
-__all__ = ["is_space", "is_repeat", "iter_spaces", "iter_repeats", "resolve", "default_value", "has_spaces",
+__all__ = ["is_space", "is_repeat", "find", "iter_spaces", "iter_repeats", "resolve", "default_value", "has_spaces",
            "FROZEN_KEYS"]
 
 SPACE_KINDS = ("choice", "int", "float", "bool")
@@ -53,41 +53,43 @@ def _top_items(doc):
             yield key, value
 
 
+def find(value, path, match):
+    """Yields `(json_path, node)` for every node of `value` where `match(node)`, without looking inside it."""
+    if match(value):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from find(item, path_join(path, key), match)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from find(item, path_join(path, i), match)
+
+
+def _space_or_repeat(value):
+    return is_space(value) or is_repeat(value)
+
+
 def iter_spaces(doc):
     """Yields `(json_path, space)` for every space in `doc`, repeat bodies as `…each…` paths."""
 
-    def walk(value, path):
-        if is_space(value):
-            yield path, value
-        elif is_repeat(value):
-            yield from walk(value["repeat"], path_join(path, "repeat"))
-            yield from walk(value["each"], path_join(path, "each"))
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                yield from walk(item, path_join(path, key))
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                yield from walk(item, path_join(path, i))
+    def spaces(value, path):
+        for where, node in find(value, path, _space_or_repeat):
+            if is_space(node):
+                yield where, node
+            else:
+                yield from spaces(node["repeat"], path_join(where, "repeat"))
+                yield from spaces(node["each"], path_join(where, "each"))
 
     for key, value in _top_items(doc):
-        yield from walk(value, path_join("$", key))
+        yield from spaces(value, path_join("$", key))
 
 
 def iter_repeats(doc):
     """Yields `(json_path, form)` for every `{"repeat", "each"}` form in `doc`."""
-
-    def walk(value, path):
-        if is_repeat(value):
-            yield path, value
-        elif isinstance(value, dict) and not is_space(value):
-            for key, item in value.items():
-                yield from walk(item, path_join(path, key))
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                yield from walk(item, path_join(path, i))
-
     for key, value in _top_items(doc):
-        yield from walk(value, path_join("$", key))
+        for where, node in find(value, path_join("$", key), _space_or_repeat):
+            if is_repeat(node):
+                yield where, node
 
 
 def has_spaces(doc):
