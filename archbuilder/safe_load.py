@@ -27,6 +27,7 @@ import os
 import zipfile
 
 from archbuilder.errors import ArchbuilderError
+from archbuilder.jsonfile import path_join
 
 __all__ = ["ModelFileError", "UnsafeModelError", "read_model_config", "unsafe_objects", "load_model_safely"]
 
@@ -75,14 +76,6 @@ class UnsafeModelError(ModelFileError):
         more = len(self.problems) - 1
         extra = f" (and {more} more object{'s' if more > 1 else ''} refused)" if more else ""
         super().__init__(source, f"refused: {path}: {message}{extra}")
-
-
-def _join(path, key):
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    if key.isidentifier():
-        return f"{path}.{key}"
-    return f"{path}[{json.dumps(key)}]"
 
 
 def _short(text, limit=60):
@@ -175,11 +168,11 @@ def _objects(config):
                 yield path, value
             for key, item in value.items():
                 if isinstance(item, (dict, list)):
-                    stack.append((_join(path, key), item))
+                    stack.append((path_join(path, key), item))
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 if isinstance(item, (dict, list)):
-                    stack.append((_join(path, i), item))
+                    stack.append((path_join(path, i), item))
 
 
 def unsafe_objects(config):
@@ -206,9 +199,9 @@ def unsafe_objects(config):
         items = value.items() if isinstance(value, dict) else enumerate(value)
         for key, item in items:
             if key in FUNCTION_CLASSES:
-                problems.append((_join(path, key), f"a serialized Python function ({key}) would run code"))
+                problems.append((path_join(path, key), f"a serialized Python function ({key}) would run code"))
             if isinstance(item, (dict, list)):
-                stack.append((_join(path, key), item))
+                stack.append((path_join(path, key), item))
     return sorted(problems, key=lambda p: _path_key(p[0]))
 
 

@@ -289,8 +289,7 @@ def _check_train_state(out, label):
     with open(state_path, encoding="utf-8") as f:
         state = json.load(f)
     assert 1 <= state["epoch"] <= TRAIN_EPOCHS, f"{label}: state.json epoch {state['epoch']}"
-    # epoch_seconds is left out: see test_epoch_seconds_has_one_value_per_epoch.
-    lengths = {len(values) for key, values in state["history"].items() if key != "epoch_seconds"}
+    lengths = {len(values) for values in state["history"].values()}
     assert lengths == {state["epoch"]}, f"{label}: state.json history lengths {lengths} at epoch {state['epoch']}"
     done = os.path.exists(os.path.join(out, "DONE"))
     assert done or os.path.exists(os.path.join(out, "checkpoint.keras")), \
