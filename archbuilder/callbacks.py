@@ -51,7 +51,7 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """Saves `checkpoint.keras` and then `state.json` at the end of every epoch.
+    """Saves `checkpoint.keras` and then `state.json` at the end of every epoch (or every `interval` s).
 
     Args:
         run_dir: the run directory.
@@ -59,27 +59,53 @@ class EpochCheckpoint(keras.callbacks.Callback):
         train_seconds: fit seconds before this fit.
         early_stopping: the `ResumableEarlyStopping` in use, or None; with
             `restore_best_weights`, the best epoch's model is kept in `best.keras`.
+        interval: None to save after every epoch; else seconds: an epoch's end saves
+            only when that long has passed since the last save, and the last epoch
+            (or one that stops training) always saves. A resumed run repeats the
+            epochs after the last save. `archbuilder.fast_path` sets it on a GPU,
+            where an epoch can take less time than writing the checkpoint.
     """
 
-    def __init__(self, run_dir, history=None, train_seconds=0.0, early_stopping=None):
+    def __init__(self, run_dir, history=None, train_seconds=0.0, early_stopping=None, interval=None):
         super().__init__()
         self.run_dir = run_dir
         self.history = {k: list(v) for k, v in (history or {}).items()}
         self.train_seconds = float(train_seconds)
         self.early_stopping = early_stopping
+        self.interval = interval
         self._start = None
+        self._last_save = None
+        self._best_saved = None  # the best epoch whose weights best.keras holds
 
     def on_train_begin(self, logs=None):
-        self._start = time.perf_counter()
+        self._start = self._last_save = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
 
-    def on_epoch_end(self, epoch, logs=None):
-        rundir.atomic_save_model(self.model, os.path.join(self.run_dir, CHECKPOINT))
+    def _due(self, epoch):
+        if self.interval is None or self.model.stop_training or epoch + 1 >= self.params.get("epochs", 0):
+            return True
+        return time.perf_counter() - self._last_save >= self.interval
+
+    def _save_best(self, epoch):
+        """best.keras: the best epoch's weights, as early stopping holds them (saved with the checkpoint)."""
         es = self.early_stopping
-        if es is not None and es.restore_best_weights and es.best_epoch == epoch and es.best_weights is not None:
-            rundir.atomic_save_model(self.model, os.path.join(self.run_dir, BEST))
+        if es is None or not es.restore_best_weights or es.best_weights is None or es.best_epoch == self._best_saved:
+            return
+        current = None if es.best_epoch == epoch else self.model.get_weights()
+        if current is not None:
+            self.model.set_weights(es.best_weights)
+        rundir.atomic_save_model(self.model, os.path.join(self.run_dir, BEST))
+        if current is not None:
+            self.model.set_weights(current)
+        self._best_saved = es.best_epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        due = self._due(epoch)
+        if due:
+            rundir.atomic_save_model(self.model, os.path.join(self.run_dir, CHECKPOINT))
+            self._save_best(epoch)
         # Wall seconds of the epoch, its checkpoint included (history.csv; bench/train_throughput.py reads it).
         logs = {**(logs or {}), "epoch_seconds": time.perf_counter() - self._epoch_start}
         done = len(next(iter(self.history.values()), []))
@@ -87,6 +113,9 @@ class EpochCheckpoint(keras.callbacks.Callback):
             self.history.setdefault(key, [None] * done).append(float(value))
         for values in self.history.values():
             values.extend([None] * (done + 1 - len(values)))
+        if not due:
+            return
+        es = self.early_stopping
         rundir.atomic_write_json(os.path.join(self.run_dir, STATE), {
             "epoch": epoch + 1,
             "stopped": bool(self.model.stop_training),
@@ -94,6 +123,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
             "early_stopping": es.state() if es is not None else None,
             "history": self.history,
         })  # fmt: skip
+        self._last_save = time.perf_counter()
 
 
 def read_state(run_dir):

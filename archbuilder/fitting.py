@@ -18,6 +18,7 @@ Example:
 
 import contextlib
 import copy
+import math
 import os
 import random
 
@@ -33,6 +34,7 @@ from archbuilder.errors import SpecErrors
 select_backend()
 import keras  # noqa: E402  (after select_backend: Keras reads KERAS_BACKEND once)
 
+from archbuilder import fast_path  # noqa: E402
 from archbuilder.callbacks import ResumableEarlyStopping  # noqa: E402
 from archbuilder.compile import compile_model  # noqa: E402
 from archbuilder.compile import lr_callbacks  # noqa: E402
@@ -42,6 +44,7 @@ from archbuilder.model import build_model  # noqa: E402
 __all__ = [
     "seed_everything",
     "set_precision",
+    "precision_of",
     "precision_scope",
     "prepare_data",
     "resolved_data",
@@ -50,6 +53,7 @@ __all__ = [
     "class_weights",
     "early_stopping_callback",
     "fit_model",
+    "eval_batch_size",
     "augmentation_layers",
     "build_for_training",
 ]
@@ -103,11 +107,16 @@ def set_precision(training):
     Returns:
         The policy's name: `"float32"` or `"mixed_bfloat16"`.
     """
-    setting = training.get("mixed_precision", "auto")
-    mixed = _gpu_supports_bfloat16() if setting == "auto" else bool(setting)
-    policy = "mixed_bfloat16" if mixed else "float32"
+    policy = precision_of(training)
     keras.config.set_dtype_policy(policy)
     return policy
+
+
+def precision_of(training):
+    """The dtype policy `set_precision` would set for `training`, without setting it."""
+    setting = training.get("mixed_precision", "auto")
+    mixed = _gpu_supports_bfloat16() if setting == "auto" else bool(setting)
+    return "mixed_bfloat16" if mixed else "float32"
 
 
 @contextlib.contextmanager
@@ -257,6 +266,35 @@ def early_stopping_callback(concrete, state=None):
         raise SpecError("$.training.early_stopping", str(e).splitlines()[0]) from None
 
 
+def eval_batch_size(count, batch_size):
+    """The batch size to evaluate `count` samples with: one that divides `count` when one is near.
+
+    Each distinct batch shape is one more compilation of the evaluation step (XLA on
+    JAX, a retrace on TensorFlow): 10,000 validation images in batches of 128 end in a
+    batch of 16 and compile twice; in batches of 500 they compile once. The metrics are
+    the same for any batch size (Keras averages over samples, and evaluation runs batch
+    norm and dropout in inference mode). Without a divisor between half and four times
+    `batch_size`, `batch_size` is kept.
+    """
+    count, batch_size = int(count), int(batch_size)
+    if count <= 0 or count % batch_size == 0:
+        return batch_size
+    if count <= 4 * batch_size:
+        return count
+    for size in range(4 * batch_size, max(batch_size // 2, 1) - 1, -1):
+        if count % size == 0:
+            return size
+    return batch_size
+
+
+def _validation_count(dataset, training):
+    if dataset.x_val is not None:
+        return len(dataset.x_val)
+    split = training.get("validation_split") or 0.0
+    count = len(dataset.x_train)
+    return count - int(math.floor(count * (1.0 - split))) if split else 0  # as Keras splits
+
+
 def fit_model(built, concrete, dataset, *, callbacks=(), verbose="auto", initial_epoch=0, epochs=None,
               batch_size=None):
     """Fits a built model on a dataset as the spec's `training` section says.
@@ -284,15 +322,24 @@ def fit_model(built, concrete, dataset, *, callbacks=(), verbose="auto", initial
     own = [] if any(isinstance(c, keras.callbacks.EarlyStopping) for c in callbacks) else \
         [early_stopping_callback(concrete)]
     all_callbacks = [c for c in own if c is not None] + lr_callbacks(concrete) + list(callbacks)
-    validation = {}
+    batch_size = batch_size or training["batch_size"]
+    x, y = dataset.x_train, targets(concrete, dataset.x_train, dataset.y_train)
+    validation = {"validation_batch_size": eval_batch_size(_validation_count(dataset, training), batch_size)}
     if dataset.x_val is not None:
         validation["validation_data"] = (dataset.x_val, targets(concrete, dataset.x_val, dataset.y_val))
     elif training.get("validation_split"):
         validation["validation_split"] = training["validation_split"]
+    data = {"x": x, "y": y, "sample_weight": sample_weight, "batch_size": batch_size}
+    split = validation.get("validation_split")
+    count = len(x) - (_validation_count(dataset, training) if split else 0)
+    if fast_path.drops_partial_batch(count, batch_size):  # one training-step shape: see archbuilder.fast_path
+        if split:
+            del validation["validation_split"]
+            (x, y, sample_weight), validation["validation_data"] = fast_path.split_validation(x, y, sample_weight,
+                                                                                             split)
+        data = {"x": fast_path.FullBatches(x, y, sample_weight, batch_size, seed=training.get("seed", 42))}
     return built.model.fit(
-        dataset.x_train, targets(concrete, dataset.x_train, dataset.y_train),
-        epochs=epochs or training["epochs"], batch_size=batch_size or training["batch_size"],
-        initial_epoch=initial_epoch, class_weight=class_weight, sample_weight=sample_weight,
+        **data, epochs=epochs or training["epochs"], initial_epoch=initial_epoch, class_weight=class_weight,
         callbacks=all_callbacks, verbose=verbose, **validation,
     )  # fmt: skip
 
@@ -354,7 +401,7 @@ def build_for_training(concrete, dataset=None, source=None):
             paths.update({layer.name: f"$.training.augmentation.{layer.name[8:]}" for layer in extra})
             paths[inner.name] = "$"
             built = Built(model=keras.Model(inputs, inner(x), name=inner.name), encoder=built.encoder, paths=paths)
-        compile_model(built.model, concrete)
+        compile_model(built.model, concrete, steps_per_execution=fast_path.steps_per_execution())
         return built
     except SpecError as e:
         raise SpecErrors([SpecError(e.path, e.message, source)]) from None

@@ -195,11 +195,16 @@ class NanLossError(keras_tuner.errors.FailedTrialError):
 
 
 def _stop_on_nan():
-    """`keras.callbacks.TerminateOnNaN` without its print into the trial table."""
+    """Stops a trial whose loss became NaN or infinite, checked once per epoch.
+
+    Unlike `keras.callbacks.TerminateOnNaN` it prints nothing into the trial table, and
+    it has no batch hook: a callback with one makes Keras wait for every step to finish
+    before it dispatches the next (the epoch's mean loss is NaN once any batch's was).
+    """
     import keras
 
     class StopOnNaN(keras.callbacks.Callback):
-        def on_batch_end(self, batch, logs=None):
+        def on_epoch_end(self, epoch, logs=None):
             loss = (logs or {}).get("loss")
             if loss is not None and not math.isfinite(float(loss)):
                 self.model.stop_training = True

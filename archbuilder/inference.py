@@ -187,7 +187,11 @@ def evaluate(run, data=None, *, batch_size=None):
     if not getattr(loaded.model, "compiled", False):
         raise ArchbuilderError(f"{loaded.model_path}: the model was saved without a loss; cannot evaluate it")
     x, y = _test_data(loaded, data)
-    batch_size = batch_size or ((loaded.concrete or {}).get("training") or {}).get("batch_size", 128)
+    if not batch_size:
+        from archbuilder.fitting import eval_batch_size
+
+        trained = ((loaded.concrete or {}).get("training") or {}).get("batch_size", 128)
+        batch_size = eval_batch_size(len(x), trained)
     results = loaded.model.evaluate(x, _targets(loaded.model, x, y), batch_size=batch_size, return_dict=True,
                                     verbose=0)
     metrics = {"test_loss": float(results.pop("loss"))}

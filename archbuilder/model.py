@@ -16,6 +16,7 @@ from archbuilder.builders import FAMILIES
 from archbuilder.builders.blocks import Graph
 from archbuilder.compile import compile_model
 from archbuilder.errors import SpecError
+from archbuilder.host_init import host_initializers
 
 __all__ = ["Built", "build_model"]
 
@@ -64,10 +65,11 @@ def build_model(spec, *, compile=True):
     if family is None:
         raise SpecError("$.family", f"unknown family {spec.get('family')!r}; expected one of {', '.join(FAMILIES)}")
     graph = Graph(spec)
-    inputs, outputs, code = family.build(spec, graph)
-    with graph.at("$"):
-        model = keras.Model(inputs, outputs, name=spec.get("name", family.__name__.rsplit(".", 1)[-1]))
-        encoder = keras.Model(inputs, code, name="encoder") if code is not None else None
+    with host_initializers():  # JAX: initial weights without one XLA compilation per weight shape
+        inputs, outputs, code = family.build(spec, graph)
+        with graph.at("$"):
+            model = keras.Model(inputs, outputs, name=spec.get("name", family.__name__.rsplit(".", 1)[-1]))
+            encoder = keras.Model(inputs, code, name="encoder") if code is not None else None
     if compile:
         compile_model(model, spec)
     return Built(model=model, encoder=encoder, paths=dict(graph.paths))

@@ -8,6 +8,7 @@ import platform
 import numpy as np
 
 from archbuilder import __version__
+from archbuilder import fast_path
 from archbuilder import rundir
 from archbuilder.backend import backend_info
 from archbuilder.building import model_summary
@@ -133,6 +134,7 @@ def environment(precision, seed):
         "backend_version": info["backend_version"],
         "device": info["device"],
         "precision": precision,
+        **fast_path.choices(),
         "seed": seed,
         "python": platform.python_version(),
         "numpy": np.__version__,

@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from archbuilder import callbacks as ab_callbacks
+from archbuilder import fast_path
 from archbuilder import reports
 from archbuilder import rundir
 from archbuilder.errors import ArchbuilderError
@@ -33,6 +34,7 @@ from archbuilder.fitting import augmentation_layers
 from archbuilder.fitting import build_for_training
 from archbuilder.fitting import class_weights
 from archbuilder.fitting import early_stopping_callback
+from archbuilder.fitting import eval_batch_size
 from archbuilder.fitting import fit_model
 from archbuilder.fitting import precision_scope
 from archbuilder.fitting import prepare_data
@@ -215,7 +217,7 @@ def _fit_or_resume(built, concrete, dataset, run_dir, state, es, callbacks, verb
     if state is not None:
         ab_callbacks.load_checkpoint(built.model, run_dir, es)
         initial_epoch, history, seconds = state["epoch"], state["history"], state.get("train_seconds", 0.0)
-    checkpoint = ab_callbacks.EpochCheckpoint(run_dir, history, seconds, es)
+    checkpoint = ab_callbacks.EpochCheckpoint(run_dir, history, seconds, es, interval=fast_path.checkpoint_interval())
     own = [c for c in (es, ab_callbacks.tensorboard(run_dir)) if c is not None]
     if initial_epoch < epochs and not (state or {}).get("stopped"):
         start = time.perf_counter()
@@ -230,7 +232,8 @@ def _fit_or_resume(built, concrete, dataset, run_dir, state, es, callbacks, verb
 def _evaluate_test(built, concrete, dataset, history, train_seconds):
     model = built.model
     results = model.evaluate(dataset.x_test, targets(concrete, dataset.x_test, dataset.y_test),
-                             batch_size=concrete["training"]["batch_size"], return_dict=True, verbose=0)
+                             batch_size=eval_batch_size(len(dataset.x_test), concrete["training"]["batch_size"]),
+                             return_dict=True, verbose=0)
     metrics = {"test_loss": float(results.pop("loss"))}
     metrics.update({f"test_{k}": float(v) for k, v in sorted(results.items())})
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)

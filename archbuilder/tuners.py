@@ -14,12 +14,14 @@ Used by `archbuilder.tuning` (single process and chief) and by workers alike.
 
 import contextlib
 import copy
+import gc
 import io
 import json
 import os
 import time
 import warnings
 
+import keras
 import keras_tuner
 from keras_tuner.src.engine import conditions as kt_conditions
 from keras_tuner.src.engine import trial as trial_module
@@ -207,6 +209,17 @@ class _AtomicSaveBestEpoch(tuner_utils.SaveBestEpoch):
         os.replace(tmp, self.filepath)
 
 
+class _EpochTunerCallback(tuner_utils.TunerCallback):
+    """keras-tuner's `TunerCallback` without its batch hooks (the tuner's are no-ops).
+
+    A callback with a batch hook makes Keras wait for every training step to finish
+    before dispatching the next one: on an accelerator the device idles meanwhile.
+    """
+
+    on_batch_begin = keras.callbacks.Callback.on_batch_begin
+    on_batch_end = keras.callbacks.Callback.on_batch_end
+
+
 class _SafeTuner(keras_tuner.Tuner):
     """Tuner with atomic files, one-line failure reasons and a record per trial."""
 
@@ -238,11 +251,21 @@ class _SafeTuner(keras_tuner.Tuner):
         for execution in range(self.executions_per_trial):
             copied = copy.copy(kwargs)
             callbacks = self._deepcopy_callbacks(original_callbacks)
-            callbacks += [tuner_utils.TunerCallback(self, trial), checkpoint]
+            callbacks += [_EpochTunerCallback(self, trial), checkpoint]
             copied["callbacks"] = callbacks
             self.hypermodel.execution = execution
             histories.append(self._build_and_fit_model(trial, *args, **copied))
         return histories
+
+    def _try_build(self, hp):
+        # keras-tuner's: clear_session() collects garbage and then collects it again (a
+        # quarter of a second each with a backend loaded); one full collection suffices.
+        keras.backend.clear_session(free_memory=False)
+        gc.collect()
+        model = self._build_hypermodel(hp)
+        if not isinstance(model, keras.Model):
+            raise keras_tuner.errors.FatalTypeError(f"HyperModel.build() returned {type(model).__name__}, not a Model")
+        return model
 
     def _build_and_fit_model(self, trial, *args, **kwargs):
         hp = trial.hyperparameters

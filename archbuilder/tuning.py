@@ -260,6 +260,17 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
         keras.config.set_dtype_policy(policy)
 
 
+def _write_environment(run_dir, spec):
+    """env.json: as `train` writes it; `precision` is `"searched"` when mixed_precision is a space."""
+    from archbuilder import reports
+
+    training = spec.rendered()["training"]
+    searched = isinstance(training.get("mixed_precision"), dict)
+    precision = "searched" if searched else fitting.precision_of(training)
+    environment = reports.environment(precision, _settings(spec)["seed"])
+    rundir.atomic_write_json(os.path.join(run_dir, "env.json"), environment)
+
+
 def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
     if is_distributed_worker():
         if workers:
@@ -277,6 +288,7 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
     if resume:
         _check_same_spec(run_dir, spec.doc)
     rundir.atomic_write_json(os.path.join(run_dir, "spec.json"), spec.doc)
+    _write_environment(run_dir, spec)
     settings = _settings(spec)
     objective = objective_of(spec)
     dataset = fitting.prepare_data(spec, data)

@@ -30,8 +30,8 @@ def archbuilder_tune(seed):
            "--out", out, "--overwrite", "--quiet", "--set", f"tuning.seed={seed}"]
     if SMOKE:
         cmd += ["--max-trials", "2", "--set", "training.epochs=1",
-                "--data", '{"dataset": "fashion_mnist", "max_samples": 2304}',
-                "--set", "training.validation_split=0.111"]
+                "--data", '{"dataset": "fashion_mnist", "max_samples": 2048}',
+                "--set", "training.validation_split=0.125"]
     wall, _ = run(cmd)
     with open(os.path.join(out, "trials.csv")) as f:
         rows = [r for r in csv.DictReader(f) if r["status"] == "COMPLETED"]

@@ -1,0 +1,105 @@
+"""Random initial weights drawn with NumPy on the host while a model is built on JAX.
+
+On the JAX backend each Keras initializer call (`glorot_uniform`, `he_normal`, ...)
+runs `jax.random.uniform` or `normal` jitted for the weight's shape: one XLA
+compilation per distinct weight shape, on the device. A tuning trial with new layer
+widths has new shapes, so every trial paid for several compilations (10 of them,
+3.7 s, in two trials of the reference search on a CPU) before its first step.
+Inside `host_initializers()` those draws come from NumPy instead: the same
+distributions, seeded from the same Keras seed stream, so a seeded build is still
+reproducible — but the values differ from plain Keras's on JAX (`env.json`
+records `"initial_weights": "numpy"`).
+
+Draws made while tracing (a random layer's `call` inside a jitted step, or Keras's
+symbolic shape inference) keep JAX's own functions; so does every other backend,
+where initializers run eagerly and compile nothing.
+"""
+
+import contextlib
+import threading
+
+import numpy as np
+
+__all__ = ["host_initializers", "initial_weights"]
+_FLOATS = ("float16", "bfloat16", "float32", "float64")
+_lock = threading.Lock()
+
+
+def _generator(key):
+    return np.random.default_rng(np.asarray(key, dtype=np.uint32).ravel().tolist())
+
+
+def _uniform(rng, shape, minval=0.0, maxval=1.0):
+    return minval + (maxval - minval) * rng.random(shape, dtype=np.float32)
+
+
+def _normal(rng, shape, mean=0.0, stddev=1.0):
+    return rng.standard_normal(shape, dtype=np.float32) * stddev + mean
+
+
+def _truncated_normal(rng, shape, mean=0.0, stddev=1.0):
+    """Normal samples redrawn until inside two standard deviations (Keras's truncation)."""
+    values = rng.standard_normal(shape, dtype=np.float32)
+    outside = np.abs(values) > 2.0
+    while outside.any():
+        values[outside] = rng.standard_normal(int(outside.sum()), dtype=np.float32)
+        outside = np.abs(values) > 2.0
+    return values * stddev + mean
+
+
+def _host_version(original, sample, first, second):
+    """`original` (keyword arguments `first`, `second`, `dtype`, `seed`) drawing with `sample` unless traced."""
+    import inspect
+
+    import jax
+    import keras
+    from keras.src.backend.jax.random import jax_draw_seed
+
+    signature = inspect.signature(original)
+    traced = jax.core.Tracer
+
+    def draw(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        shape, a, b, seed = bound.arguments["shape"], bound.arguments[first], bound.arguments[second], \
+            bound.arguments["seed"]
+        dtype = keras.backend.standardize_dtype(bound.arguments["dtype"] or keras.config.floatx())
+        static = all(isinstance(d, int) for d in tuple(shape))
+        if not static or dtype not in _FLOATS or any(isinstance(v, traced) for v in (a, b, seed)):
+            return original(*args, **kwargs)
+        key = jax_draw_seed(seed)
+        if isinstance(key, traced):
+            bound.arguments["seed"] = key
+            return original(*bound.args, **bound.kwargs)
+        values = sample(_generator(key), tuple(shape), float(a), float(b))
+        return jax.numpy.asarray(values, dtype=dtype)
+
+    return draw
+
+
+def initial_weights(backend):
+    """What env.json says about the initial weights on `backend`: `"numpy"` (drawn here) or `"keras"`."""
+    return "numpy" if backend == "jax" else "keras"
+
+
+@contextlib.contextmanager
+def host_initializers():
+    """Within the block, Keras's random initial weights on JAX come from NumPy (a no-op elsewhere)."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        yield
+        return
+    from keras.src.backend.jax import random as jax_random
+
+    names = {"uniform": (_uniform, "minval", "maxval"), "normal": (_normal, "mean", "stddev"),
+             "truncated_normal": (_truncated_normal, "mean", "stddev")}
+    with _lock:
+        originals = {name: getattr(jax_random, name) for name in names}
+        try:
+            for name, (sample, first, second) in names.items():
+                setattr(jax_random, name, _host_version(originals[name], sample, first, second))
+            yield
+        finally:
+            for name, function in originals.items():
+                setattr(jax_random, name, function)
