@@ -62,8 +62,8 @@ def _device(name):
         import jax
 
         device = jax.devices()[0]
-        if device.platform == "gpu":
-            return f"gpu: {device.device_kind}"
+        if device.platform in ("gpu", "tpu"):
+            return f"{device.platform}: {device.device_kind}"
     elif name == "torch":
         import torch
 
@@ -79,7 +79,7 @@ def backend_info():
 
     Returns:
         `{"backend", "keras_version", "backend_version", "device"}`, with
-        `device` `"cpu"` or `"gpu: <name>"`.
+        `device` `"cpu"`, `"gpu: <name>"` or (JAX) `"tpu: <name>"`.
     """
     select_backend()
     import keras

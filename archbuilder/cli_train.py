@@ -89,7 +89,8 @@ def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, over
 @click.command(context_settings=CONTEXT)
 @click.argument("run", type=click.Path(exists=True))
 @click.option("--data", help=DATA_HELP + " Default: the data the run was trained on.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (default: the run's).")
+@click.option("--batch-size", type=click.IntRange(min=1),
+              help="Batch size (default: the run's, or a size near it that divides the data).")
 @handle_errors
 def evaluate(run, data, batch_size):
     """Test metrics of RUN (a run directory or a .keras file) as JSON, with the preprocessing saved at training."""

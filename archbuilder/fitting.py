@@ -21,6 +21,8 @@ import copy
 import math
 import os
 import random
+import sys
+import types
 
 import numpy as np
 
@@ -38,6 +40,7 @@ from archbuilder import fast_path  # noqa: E402
 from archbuilder.callbacks import ResumableEarlyStopping  # noqa: E402
 from archbuilder.compile import compile_model  # noqa: E402
 from archbuilder.compile import lr_callbacks  # noqa: E402
+from archbuilder.host_init import host_initializers  # noqa: E402
 from archbuilder.model import Built  # noqa: E402
 from archbuilder.model import build_model  # noqa: E402
 
@@ -60,10 +63,27 @@ __all__ = [
 
 
 def seed_everything(seed):
-    """Seeds Python, NumPy and the backend. Call it after loading data: mnist1d reseeds globals."""
+    """Seeds Python, NumPy and the backend. Call it after loading data: mnist1d reseeds globals.
+
+    `keras.utils.set_random_seed` also seeds TensorFlow when it is installed, importing
+    it (2.8 s) on JAX and PyTorch too, where nothing of archbuilder's uses it: there it
+    runs without TensorFlow unless TensorFlow is already imported.
+    """
+    from keras.src.utils import rng_utils
+
     random.seed(seed)
     np.random.seed(seed)
-    keras.utils.set_random_seed(seed)
+    skip_tf = keras.backend.backend() != "tensorflow" and "tensorflow" not in sys.modules and \
+        hasattr(rng_utils, "tf")
+    if not skip_tf:
+        keras.utils.set_random_seed(seed)
+        return
+    lazy = rng_utils.tf
+    rng_utils.tf = types.SimpleNamespace(available=False)
+    try:
+        keras.utils.set_random_seed(seed)
+    finally:
+        rng_utils.tf = lazy
 
 
 def _gpu_supports_bfloat16():
@@ -402,6 +422,8 @@ def build_for_training(concrete, dataset=None, source=None):
             paths[inner.name] = "$"
             built = Built(model=keras.Model(inputs, inner(x), name=inner.name), encoder=built.encoder, paths=paths)
         compile_model(built.model, concrete, steps_per_execution=fast_path.steps_per_execution())
+        with host_initializers():  # the optimizer's slots now, filled by NumPy on JAX (else at the first step)
+            built.model.optimizer.build(built.model.trainable_variables)
         return built
     except SpecError as e:
         raise SpecErrors([SpecError(e.path, e.message, source)]) from None

@@ -1,4 +1,4 @@
-"""Random initial weights drawn with NumPy on the host while a model is built on JAX.
+"""Initial weights drawn and filled with NumPy on the host while a model is built on JAX.
 
 On the JAX backend each Keras initializer call (`glorot_uniform`, `he_normal`, ...)
 runs `jax.random.uniform` or `normal` jitted for the weight's shape: one XLA
@@ -8,7 +8,9 @@ widths has new shapes, so every trial paid for several compilations (10 of them,
 Inside `host_initializers()` those draws come from NumPy instead: the same
 distributions, seeded from the same Keras seed stream, so a seeded build is still
 reproducible — but the values differ from plain Keras's on JAX (`env.json`
-records `"initial_weights": "numpy"`).
+records `"initial_weights": "numpy"`). `zeros` and `ones` (biases, batch norm, the
+optimizer's slots) are likewise filled by NumPy and copied to the device with
+`jax.device_put`, where JAX compiled a broadcast (and `jnp.asarray` a copy) per shape.
 
 Draws made while tracing (a random layer's `call` inside a jitted step, or Keras's
 symbolic shape inference) keep JAX's own functions; so does every other backend,
@@ -72,7 +74,7 @@ def _host_version(original, sample, first, second):
             bound.arguments["seed"] = key
             return original(*bound.args, **bound.kwargs)
         values = sample(_generator(key), tuple(shape), float(a), float(b))
-        return jax.numpy.asarray(values, dtype=dtype)
+        return jax.device_put(values.astype(jax.numpy.dtype(dtype)))  # jnp.asarray compiles a copy per shape
 
     return draw
 
@@ -82,24 +84,46 @@ def initial_weights(backend):
     return "numpy" if backend == "jax" else "keras"
 
 
+def _filled(fill):
+    """`Zeros.__call__` / `Ones.__call__` made with NumPy: a device copy, no compiled broadcast."""
+    import jax
+    from keras.src.backend import standardize_dtype
+
+    def call(self, shape, dtype=None):
+        return jax.device_put(np.full(tuple(shape), fill, dtype=jax.numpy.dtype(standardize_dtype(dtype))))
+
+    return call
+
+
 @contextlib.contextmanager
 def host_initializers():
-    """Within the block, Keras's random initial weights on JAX come from NumPy (a no-op elsewhere)."""
+    """Within the block, Keras's initial weights on JAX come from NumPy (a no-op elsewhere).
+
+    Random initializers draw with NumPy (above); `zeros` and `ones` (biases, batch norm,
+    optimizer slots) are filled by NumPy, where JAX compiled a broadcast per shape.
+    """
     import keras
 
     if keras.backend.backend() != "jax":
         yield
         return
     from keras.src.backend.jax import random as jax_random
+    from keras.src.initializers import constant_initializers
 
     names = {"uniform": (_uniform, "minval", "maxval"), "normal": (_normal, "mean", "stddev"),
              "truncated_normal": (_truncated_normal, "mean", "stddev")}
+    fills = {constant_initializers.Zeros: 0, constant_initializers.Ones: 1}
     with _lock:
         originals = {name: getattr(jax_random, name) for name in names}
+        calls = {cls: cls.__call__ for cls in fills}
         try:
             for name, (sample, first, second) in names.items():
                 setattr(jax_random, name, _host_version(originals[name], sample, first, second))
+            for cls, fill in fills.items():
+                cls.__call__ = _filled(fill)
             yield
         finally:
             for name, function in originals.items():
                 setattr(jax_random, name, function)
+            for cls, function in calls.items():
+                cls.__call__ = function

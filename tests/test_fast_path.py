@@ -154,14 +154,22 @@ from archbuilder.reports import environment
 from archbuilder.spec import load_spec
 original = jax_random.uniform
 concrete = load_spec(sys.argv[1]).concrete()
+from archbuilder.fitting import seed_everything
 weights = []
-for _ in range(2):
-    keras.utils.set_random_seed(7)
+for seed in (7, 7, 8):
+    seed_everything(seed)
     built = build_model(concrete, compile=False)
     weights.append([w.numpy() for w in built.model.weights])
+from archbuilder.fitting import build_for_training
+del compiled[:]
+seed_everything(9)
+build_for_training(concrete)  # model, compile, optimizer slots: on the host
 out = {
+    "training_build_compilations": list(compiled),
+    "other_seed_differs": not all(np.array_equal(a, b) for a, b in zip(weights[0], weights[2])),
+    "tensorflow": "tensorflow" in sys.modules,
     "random_compilations": [c for c in compiled if "uniform" in c or "normal" in c],
-    "repeats": all(np.array_equal(a, b) for a, b in zip(*weights)),
+    "repeats": all(np.array_equal(a, b) for a, b in zip(weights[0], weights[1])),
     "restored": jax_random.uniform is original,
     "kernels": [[list(w.shape), float(np.abs(w.numpy()).max()), float(w.numpy().std())]
                 for w in built.model.weights if w.path.endswith("kernel")],
@@ -174,7 +182,11 @@ print("RESULT " + json.dumps(out))
 def test_jax_builds_compile_no_random_function_and_repeat_with_a_seed():
     out = run_jax(JAX_SCRIPT, str(ROOT / "specs" / "mnist1d_cnn.json"))
     assert out["random_compilations"] == []
-    assert out["repeats"] and out["restored"]
+    # Building the model, compiling it and making the optimizer's slots compiles at most a
+    # scalar op or two (seeding), not a program per weight shape (zeros, ones, copies).
+    assert len(out["training_build_compilations"]) <= 2, out["training_build_compilations"]
+    assert out["repeats"] and out["other_seed_differs"] and out["restored"]
+    assert out["tensorflow"] is False  # seeding does not import TensorFlow (2.8 s) on JAX
     assert out["initial_weights"] == "numpy"
     assert len(out["kernels"]) >= 3
     for shape, largest, std in out["kernels"]:  # glorot_uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out))
@@ -321,3 +333,28 @@ def test_on_jax_the_fast_path_compiles_each_step_once():
     # batches of 150 for the 300 test samples, one shape each (without eval_batch_size: 4).
     assert out["off"] == {"train": 2, "test": 2}
     assert out["on"] == {"train": 1, "test": 2}
+
+
+@pytest.mark.parametrize("setting, accelerator, on", [
+    (None, True, True), (None, False, False), ("auto", True, True),
+    ("off", True, False), ("on", False, True), ("OFF", True, False),
+])  # fmt: skip
+def test_the_fast_path_is_the_default_on_an_accelerator_only(monkeypatch, setting, accelerator, on):
+    if setting is None:
+        monkeypatch.delenv(fast_path.ENV, raising=False)
+    else:
+        monkeypatch.setenv(fast_path.ENV, setting)
+    monkeypatch.setattr(fast_path, "_accelerator", lambda: accelerator)
+    assert fast_path.enabled() is on
+    assert fast_path.steps_per_execution() == (fast_path.STEPS_PER_EXECUTION if on else 1)
+    assert fast_path.checkpoint_interval() == (fast_path.CHECKPOINT_SECONDS if on else None)
+    assert fast_path.choices()["last_partial_batch"] == ("dropped" if on else "kept")
+    assert fast_path.drops_partial_batch(300, 64) is on
+    assert not fast_path.drops_partial_batch(256, 64) and not fast_path.drops_partial_batch(50, 64)
+
+
+def test_auto_follows_the_device_the_backend_sees(monkeypatch):
+    from archbuilder.backend import backend_info
+
+    monkeypatch.delenv(fast_path.ENV, raising=False)
+    assert fast_path.enabled() is (backend_info()["device"] != "cpu")
