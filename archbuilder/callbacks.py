@@ -63,7 +63,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
             only when that long has passed since the last save, and the last epoch
             (or one that stops training) always saves. A resumed run repeats the
             epochs after the last save. `archbuilder.fast_path` sets it on a GPU,
-            where an epoch can take less time than writing the checkpoint.
+            where epochs are short and a checkpoint per epoch is a visible share.
     """
 
     def __init__(self, run_dir, history=None, train_seconds=0.0, early_stopping=None, interval=None):

@@ -358,3 +358,21 @@ def test_auto_follows_the_device_the_backend_sees(monkeypatch):
 
     monkeypatch.delenv(fast_path.ENV, raising=False)
     assert fast_path.enabled() is (backend_info()["device"] != "cpu")
+
+
+AE_HEAD = {"spec_version": 1, "name": "tiny_ae", "family": "autoencoder", "input": {"shape": [40]},
+           "encoder": [{"units": 16}], "bottleneck": {"units": 4}, "output": {"activation": "linear"},
+           "head": {"units": 10, "activation": "softmax"}, "data": DATA,
+           "training": {"epochs": 1, "batch_size": 64, "validation_split": 0.25, "class_weight": "balanced"}}
+
+
+@pytest.mark.parametrize("spec", [tiny(validation_split=0.25, class_weight="balanced"), AE_HEAD],
+                         ids=["class_weight", "autoencoder_head_sample_weights"])
+def test_the_fast_path_takes_class_and_sample_weights(tmp_path, monkeypatch, spec):
+    monkeypatch.setenv(fast_path.ENV, "on")
+    archbuilder.train(load_spec(spec), out=str(tmp_path / "run"), quiet=True)
+    with open(tmp_path / "run" / "metrics.json") as f:
+        metrics = json.load(f)
+    assert metrics["epochs_run"] == 1 and np.isfinite(metrics["test_loss"])
+    with open(tmp_path / "run" / "env.json") as f:
+        assert json.load(f)["last_partial_batch"] == "dropped"
