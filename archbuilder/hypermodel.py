@@ -22,6 +22,7 @@ with `train` and `compare`.
 """
 
 import contextlib
+import copy
 import json
 import math
 import re
@@ -212,6 +213,31 @@ def _stop_on_nan():
     return StopOnNaN()
 
 
+def _reuse_key(concrete):
+    """What a compiled model depends on: the concrete spec less what only sets variables or the fit loop."""
+    key = copy.deepcopy(concrete)
+    training = key["training"]
+    for name in ("epochs", "batch_size", "seed", "early_stopping"):
+        training.pop(name, None)
+    optimizer = training.get("optimizer")
+    if isinstance(optimizer, dict) and isinstance(optimizer.get("learning_rate"), (int, float)):
+        optimizer["learning_rate"] = None  # a float rate lives in the optimizer's learning_rate variable
+    return json.dumps(key, sort_keys=True, default=str)
+
+
+def _copy_state(source, target):
+    """Copies every variable of `source` (model and optimizer) into `target`; False if they do not match."""
+    pairs = list(zip(source.variables, target.variables)) + \
+        list(zip(source.optimizer.variables, target.optimizer.variables))
+    if len(source.variables) != len(target.variables) or \
+            len(source.optimizer.variables) != len(target.optimizer.variables) or \
+            any(a.shape != b.shape or a.dtype != b.dtype for a, b in pairs):
+        return False
+    for a, b in pairs:
+        b.assign(a)
+    return True
+
+
 class SpecHyperModel(keras_tuner.HyperModel):
     """A keras-tuner `HyperModel` made from a `Spec` with search spaces.
 
@@ -240,6 +266,7 @@ class SpecHyperModel(keras_tuner.HyperModel):
         self.execution = 0  # executions_per_trial: each execution seeds differently
         self.last_params = None
         self._built = None  # (model, Built, concrete) of the last build
+        self._compiled = None  # (reuse key, Built) of the last model built, whose steps are compiled
 
     def declare_hyperparameters(self, hp):
         self.space.declare(hp)
@@ -261,10 +288,28 @@ class SpecHyperModel(keras_tuner.HyperModel):
         self.last_params = plan.params
         fitting.seed_everything(int(concrete["training"]["seed"]) + self.execution)
         fitting.set_precision(concrete["training"])
-        built = fitting.build_for_training(concrete, self.dataset, self.spec.source)
+        built = self._reuse(concrete, fitting.build_for_training(concrete, self.dataset, self.spec.source))
         self.last_params = built.model.count_params()
         self._built = (built.model, built, concrete)
         return built.model
+
+    def _reuse(self, concrete, fresh):
+        """The last trial's model in the state of `fresh` when only values held in variables differ, else `fresh`.
+
+        Keras compiles a model's training and evaluation steps once per model object (an
+        XLA compilation on JAX, a trace on TensorFlow). A trial whose model differs from
+        the last one only in its learning rate, seed or fit-loop settings (epochs, batch
+        size, early stopping) gets the last model back with every variable — weights,
+        batch-norm statistics, random-seed states, optimizer slots, step count and
+        learning rate — copied from `fresh`, a model built for this trial: it trains
+        exactly as `fresh` would, without compiling again.
+        """
+        key = _reuse_key(concrete)
+        previous = self._compiled
+        if previous is not None and previous[0] == key and _copy_state(fresh.model, previous[1].model):
+            fresh = previous[1]
+        self._compiled = (key, fresh)
+        return fresh
 
     def fit(self, hp, model, dataset, callbacks=None, epochs=None, initial_epoch=0, verbose=0, **kwargs):
         """Trains `model` on `dataset` through `fitting.fit_model`.

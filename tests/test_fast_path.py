@@ -8,6 +8,8 @@
   the weights keep their initializer's distribution; env.json says so.
 - On the fast path (an accelerator, or ARCHBUILDER_FAST_PATH=on) training runs full
   batches only: one training-step compilation, the same validation data.
+- A trial that differs from the last only in its learning rate or seed reuses the
+  compiled model and trains exactly as a fresh one.
 """
 
 import json
@@ -376,3 +378,67 @@ def test_the_fast_path_takes_class_and_sample_weights(tmp_path, monkeypatch, spe
     assert metrics["epochs_run"] == 1 and np.isfinite(metrics["test_loss"])
     with open(tmp_path / "run" / "env.json") as f:
         assert json.load(f)["last_partial_batch"] == "dropped"
+
+
+# ---------------------------------------------------------------- compiled models reused across trials
+
+REUSE = {"spec_version": 1, "name": "reuse", "family": "cnn", "input": {"shape": [40, 1]},
+         "conv": [{"filters": {"choice": [4, 6]}, "pool": 2, "batch_norm": True}],
+         "dense": [{"units": 8, "dropout": 0.5}], "output": {"units": 10}, "data": DATA,
+         "training": {"epochs": 2, "batch_size": 64, "validation_split": 0.2,
+                      "optimizer": {"type": "adam", "learning_rate": {"choice": [0.01, 0.002]}}}}
+
+
+def _trial(hypermodel, dataset, filters, rate, seed=42):
+    import keras_tuner
+
+    hp = keras_tuner.HyperParameters()
+    hypermodel.declare_hyperparameters(hp)
+    hp.values.update({"conv[0].filters": filters, "training.optimizer.learning_rate": rate})
+    hypermodel.spec.doc["training"]["seed"] = seed
+    model = hypermodel.build(hp)
+    state = {"weights": [w.numpy() for w in model.weights], "rate": float(model.optimizer.learning_rate),
+             "iterations": int(model.optimizer.iterations)}
+    history = hypermodel.fit(hp, model, dataset).history
+    return model, state, history
+
+
+def test_a_trial_differing_only_in_learning_rate_reuses_the_model_and_trains_as_a_fresh_one():
+    from archbuilder.fitting import prepare_data
+    from archbuilder.hypermodel import SpecHyperModel
+
+    spec = load_spec(REUSE)
+    dataset = prepare_data(spec)
+    reusing = SpecHyperModel(spec, dataset=dataset)
+    first, _, _ = _trial(reusing, dataset, 4, 0.01)
+    second, state, history = _trial(reusing, dataset, 4, 0.002, seed=7)
+    assert second is first  # same architecture: the compiled model comes back
+    third, _, _ = _trial(reusing, dataset, 6, 0.002)
+    assert third is not second  # another width: a new model
+
+    fresh_model, fresh_state, fresh_history = _trial(SpecHyperModel(spec, dataset=dataset), dataset, 4, 0.002, seed=7)
+    assert fresh_model is not first
+    assert state["rate"] == fresh_state["rate"] == pytest.approx(0.002) and state["iterations"] == 0
+    for a, b in zip(state["weights"], fresh_state["weights"]):
+        np.testing.assert_array_equal(a, b)
+    assert history.keys() == fresh_history.keys()
+    for key in history:  # the same training, dropout masks and batch-norm statistics included
+        np.testing.assert_allclose(history[key], fresh_history[key], rtol=1e-5, atol=1e-6)
+
+
+JAX_TUNE_SCRIPT = r"""
+import archbuilder
+from archbuilder.spec import load_spec
+spec = json.loads(sys.argv[1])
+archbuilder.tune(load_spec(spec), out=os.path.join(tempfile.mkdtemp(), "run"), quiet=True)
+print("RESULT " + json.dumps({"train": compiled.count("jit(train_step)"), "test": compiled.count("jit(test_step)")}))
+"""
+
+
+def test_on_jax_a_learning_rate_search_compiles_its_steps_once():
+    spec = {**REUSE, "conv": [{"filters": 4, "pool": 2}],
+            "training": {**REUSE["training"], "epochs": 1, "validation_split": 0.25,
+                         "optimizer": {"type": "adam", "learning_rate": {"choice": [0.01, 0.003, 0.001]}}},
+            "tuning": {"tuner": "grid", "max_trials": 3}}
+    # 300 samples: 225 to train in batches of 64 (two shapes), 75 to validate (one batch).
+    assert run_jax(JAX_TUNE_SCRIPT, json.dumps(spec)) == {"train": 2, "test": 1}  # not 6 and 3
