@@ -288,6 +288,10 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
     if resume:
         _check_same_spec(run_dir, spec.doc)
     rundir.atomic_write_json(os.path.join(run_dir, "spec.json"), spec.doc)
+    if workers is not None:
+        # The chief only serves the oracle while workers train: on JAX its device query (for
+        # env.json) must not preallocate 75% of a GPU the workers are about to share.
+        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     _write_environment(run_dir, spec)
     settings = _settings(spec)
     objective = objective_of(spec)

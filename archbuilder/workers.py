@@ -43,6 +43,9 @@ def _die_with_parent():
             pass
 
 
+JAX_GPU_SHARE = 0.9  # the part of a GPU's memory JAX workers sharing it split between them
+
+
 def gpu_ids():
     """The GPUs workers may be pinned to: `CUDA_VISIBLE_DEVICES`, else what `nvidia-smi` lists."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
@@ -65,7 +68,9 @@ class Supervisor:
         oracle_ip: where the chief listens (as workers should dial it).
         oracle_port: the chief's port.
         log_dir: each worker's stdout and stderr go to `log_dir/<tuner id>.log`.
-        gpus: GPU ids; with more than one, worker i gets `gpus[i % len(gpus)]`.
+        gpus: GPU ids; with more than one, worker i gets `gpus[i % len(gpus)]`. With
+            fewer GPUs than workers, workers sharing a GPU take memory as they need it
+            (TensorFlow) or an equal part of 90% of it (JAX's `XLA_PYTHON_CLIENT_MEM_FRACTION`).
     """
 
     def __init__(self, command, tuner_ids, oracle_ip, oracle_port, log_dir, gpus=None):
@@ -85,8 +90,11 @@ class Supervisor:
                     "KERASTUNER_ORACLE_PORT": self.oracle_port, "PYTHONUNBUFFERED": "1"})
         if len(self.gpus) > 1:
             env["CUDA_VISIBLE_DEVICES"] = self.gpus[index % len(self.gpus)]
-        if len(self.gpus) < len(self.tuner_ids):  # workers share a GPU: take memory as needed
-            env.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+        if len(self.gpus) < len(self.tuner_ids):  # workers share a GPU
+            env.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")  # TensorFlow: take memory as needed
+            # JAX preallocates 75% of the GPU per process: a second worker would not fit.
+            sharing = -(-len(self.tuner_ids) // max(len(self.gpus), 1))
+            env.setdefault("XLA_PYTHON_CLIENT_MEM_FRACTION", f"{JAX_GPU_SHARE / sharing:.2f}")
         return env
 
     def start(self, tuner_id):

@@ -16,6 +16,7 @@ import time
 import numpy as np
 import pytest
 
+import archbuilder
 from archbuilder.workers import Supervisor
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find the workers")
@@ -135,3 +136,30 @@ def test_supervisor_restarts_with_the_same_id(tmp_path):
         time.sleep(0.05)
     assert supervisor.restarts == {"tuner7": 1} and marker.read_text() == "tuner7"
     assert len(warnings) == 1 and "tuner7" in warnings[0]
+
+
+@pytest.mark.parametrize("gpus, workers, fraction", [(["0"], 3, "0.30"), (["0", "1"], 4, "0.45"), ([], 2, "0.45"),
+                                                     (["0", "1"], 2, None), (["0", "1", "2"], 3, None)])
+def test_workers_sharing_a_gpu_split_its_memory(tmp_path, monkeypatch, gpus, workers, fraction):
+    monkeypatch.delenv("XLA_PYTHON_CLIENT_MEM_FRACTION", raising=False)
+    ids = [f"tuner{i}" for i in range(workers)]
+    supervisor = Supervisor(["true"], ids, "127.0.0.1", 1234, str(tmp_path), gpus=gpus)
+    envs = [supervisor._env(i, tuner_id) for i, tuner_id in enumerate(ids)]
+    assert {env.get("XLA_PYTHON_CLIENT_MEM_FRACTION") for env in envs} == {fraction}
+    assert {env.get("TF_FORCE_GPU_ALLOW_GROWTH") for env in envs} == {"true" if fraction else None}
+
+
+def test_the_chief_does_not_preallocate_the_gpu_its_workers_share(tmp_path, monkeypatch):
+    from archbuilder import workers as workers_module
+
+    monkeypatch.delenv("XLA_PYTHON_CLIENT_PREALLOCATE", raising=False)
+    seen = {}
+
+    def chief(*args, **kwargs):
+        seen["preallocate"] = os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE")
+        raise KeyboardInterrupt  # stop before any worker starts
+
+    monkeypatch.setattr(workers_module, "run_chief", chief)
+    with pytest.raises(KeyboardInterrupt):
+        archbuilder.tune(str(write_spec(tmp_path, 2)), out=str(tmp_path / "run"), workers=2, quiet=True)
+    assert seen == {"preallocate": "false"} and (tmp_path / "run" / "env.json").exists()
