@@ -39,7 +39,7 @@ import keras  # noqa: E402
 from archbuilder.host_init import initial_weights  # noqa: E402
 
 __all__ = ["ENV", "enabled", "drops_partial_batch", "steps_per_execution", "checkpoint_interval", "FullBatches",
-           "split_validation", "choices"]
+           "split_at", "split_validation", "choices"]
 
 ENV = "ARCHBUILDER_FAST_PATH"
 STEPS_PER_EXECUTION = 8
@@ -89,11 +89,16 @@ def _take(value, index):
     return value[index]
 
 
+def split_at(count, validation_split):
+    """Where Keras's `validation_split` cuts `count` samples: the validation set is the rest."""
+    return int(math.floor(count * (1.0 - validation_split)))
+
+
 def split_validation(x, y, sample_weight, validation_split):
     """`((x, y, sample_weight), (x_val, y_val, sample_weight_val))` cut as Keras's `validation_split` cuts."""
     count = len(x)
-    split_at = int(math.floor(count * (1.0 - validation_split)))
-    head, tail = slice(0, split_at), slice(split_at, count)
+    cut = split_at(count, validation_split)
+    head, tail = slice(0, cut), slice(cut, count)
     return (x[head], _take(y, head), _take(sample_weight, head)), \
         (x[tail], _take(y, tail), _take(sample_weight, tail))
 

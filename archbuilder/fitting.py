@@ -18,7 +18,6 @@ Example:
 
 import contextlib
 import copy
-import math
 import os
 import random
 import sys
@@ -310,9 +309,9 @@ def eval_batch_size(count, batch_size):
 def _validation_count(dataset, training):
     if dataset.x_val is not None:
         return len(dataset.x_val)
-    split = training.get("validation_split") or 0.0
+    split = training.get("validation_split")
     count = len(dataset.x_train)
-    return count - int(math.floor(count * (1.0 - split))) if split else 0  # as Keras splits
+    return count - fast_path.split_at(count, split) if split else 0
 
 
 def fit_model(built, concrete, dataset, *, callbacks=(), verbose="auto", initial_epoch=0, epochs=None,
@@ -344,15 +343,15 @@ def fit_model(built, concrete, dataset, *, callbacks=(), verbose="auto", initial
     all_callbacks = [c for c in own if c is not None] + lr_callbacks(concrete) + list(callbacks)
     batch_size = batch_size or training["batch_size"]
     x, y = dataset.x_train, targets(concrete, dataset.x_train, dataset.y_train)
-    validation = {"validation_batch_size": eval_batch_size(_validation_count(dataset, training), batch_size)}
+    validation_count = _validation_count(dataset, training)
+    validation = {"validation_batch_size": eval_batch_size(validation_count, batch_size)}
     if dataset.x_val is not None:
         validation["validation_data"] = (dataset.x_val, targets(concrete, dataset.x_val, dataset.y_val))
     elif training.get("validation_split"):
         validation["validation_split"] = training["validation_split"]
     data = {"x": x, "y": y, "sample_weight": sample_weight, "batch_size": batch_size}
     split = validation.get("validation_split")
-    count = len(x) - (_validation_count(dataset, training) if split else 0)
-    if fast_path.drops_partial_batch(count, batch_size):  # one training-step shape: see archbuilder.fast_path
+    if fast_path.drops_partial_batch(len(x) - validation_count if split else len(x), batch_size):  # one training-step shape: see archbuilder.fast_path
         if split:
             del validation["validation_split"]
             (x, y, sample_weight), validation["validation_data"] = fast_path.split_validation(x, y, sample_weight,

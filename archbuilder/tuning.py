@@ -260,14 +260,14 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
         keras.config.set_dtype_policy(policy)
 
 
-def _write_environment(run_dir, spec):
+def _write_environment(run_dir, spec, seed):
     """env.json: as `train` writes it; `precision` is `"searched"` when mixed_precision is a space."""
     from archbuilder import reports
 
     training = spec.rendered()["training"]
     searched = isinstance(training.get("mixed_precision"), dict)
     precision = "searched" if searched else fitting.precision_of(training)
-    environment = reports.environment(precision, _settings(spec)["seed"])
+    environment = reports.environment(precision, seed)
     rundir.atomic_write_json(os.path.join(run_dir, "env.json"), environment)
 
 
@@ -292,8 +292,8 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
         # The chief only serves the oracle while workers train: on JAX its device query (for
         # env.json) must not preallocate 75% of a GPU the workers are about to share.
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    _write_environment(run_dir, spec)
     settings = _settings(spec)
+    _write_environment(run_dir, spec, settings["seed"])
     objective = objective_of(spec)
     dataset = fitting.prepare_data(spec, data)
     hypermodel = SpecHyperModel(spec, dataset=dataset)
