@@ -1,13 +1,14 @@
 """archbuilder: a JSON design of a network -> a validated, trained and tuned Keras 3 model.
 
 Importing archbuilder imports no backend: `archbuilder validate` stays fast. The
-Keras-side API (`build_model`, `train`, `compare`, `tune`) is imported on first use,
+Keras-side API (`build`, `train`, `compare`, `tune`, ...) is imported on first use,
 and archbuilder's own Keras layers are registered as soon as Keras is imported, so
 `keras.saving.load_model(path, safe_mode=True)` works after `import archbuilder`.
 """
 
 import importlib
 import importlib.util
+import os
 import sys
 
 __version__ = "0.1.0"
@@ -17,6 +18,7 @@ __all__ = [
     "load_spec",
     "render_spec",
     "plan_spec",
+    "build",
     "build_model",
     "train",
     "evaluate",
@@ -24,22 +26,27 @@ __all__ = [
     "compare",
     "tune",
     "load_data",
+    "prepare_data",
+    "markdown_table",
     "ArchbuilderError",
     "SpecError",
     "DataError",
 ]
 
 _LAZY = {
-    "load_spec": "archbuilder.spec",
-    "render_spec": "archbuilder.spec",
-    "plan_spec": "archbuilder.plan",
-    "build_model": "archbuilder.model",
-    "train": "archbuilder.training",
-    "evaluate": "archbuilder.inference",
-    "predict": "archbuilder.inference",
-    "compare": "archbuilder.comparison",
-    "tune": "archbuilder.tuning",
-    "load_data": "archbuilder.data",
+    "load_spec": "archbuilder.spec.load",
+    "render_spec": "archbuilder.spec.load",
+    "plan_spec": "archbuilder.spec.plan",
+    "build": "archbuilder.model.build",
+    "build_model": "archbuilder.model.build",
+    "train": "archbuilder.run.train",
+    "evaluate": "archbuilder.run.inference",
+    "predict": "archbuilder.run.inference",
+    "compare": "archbuilder.run.compare",
+    "tune": "archbuilder.tuning.search",
+    "load_data": "archbuilder.data.load",
+    "prepare_data": "archbuilder.run.prepare",
+    "markdown_table": "archbuilder.run.compare",
     "ArchbuilderError": "archbuilder.errors",
     "SpecError": "archbuilder.errors",
     "DataError": "archbuilder.errors",
@@ -56,11 +63,13 @@ def _register_layers():
     importlib.import_module("archbuilder.layers.keras_layers")
 
 
-class _RegisterWhenKerasLoads:
-    """Meta-path finder that registers archbuilder's layers right after `import keras`.
+class _PrepareKeras:
+    """Meta-path finder that runs as `import keras` starts: it picks the backend, then registers layers.
 
-    Importing Keras here would import a backend (seconds, and the wrong thing for
-    `validate`); waiting for the user's own `import keras` keeps both promises.
+    Keras reads `KERAS_BACKEND` once, at import: the variable is set to archbuilder's
+    choice (`backend.choose_backend`) for the duration of that import and restored
+    after it. Importing Keras here would import a backend (seconds, and the wrong thing
+    for `validate`); waiting for the first `import keras` keeps both promises.
     """
 
     def find_spec(self, fullname, path=None, target=None):
@@ -72,15 +81,25 @@ class _RegisterWhenKerasLoads:
             return spec
         exec_module = spec.loader.exec_module
 
-        def exec_and_register(module):
-            exec_module(module)
+        def exec_prepared(module):
+            from archbuilder.backend import choose_backend
+
+            saved = os.environ.get("KERAS_BACKEND")
+            os.environ["KERAS_BACKEND"] = choose_backend()
+            try:
+                exec_module(module)
+            finally:
+                if saved is None:
+                    os.environ.pop("KERAS_BACKEND", None)
+                else:
+                    os.environ["KERAS_BACKEND"] = saved
             _register_layers()
 
-        spec.loader.exec_module = exec_and_register
+        spec.loader.exec_module = exec_prepared
         return spec
 
 
 if "keras" in sys.modules:
     _register_layers()
 else:
-    sys.meta_path.insert(0, _RegisterWhenKerasLoads())
+    sys.meta_path.insert(0, _PrepareKeras())

@@ -1,16 +1,19 @@
-"""Which Keras backend archbuilder runs on (design.md section 5), and on what device.
+"""Which Keras backend archbuilder runs on, and on what device (the one device probe).
 
-`select_backend` must run before the first `import keras`: Keras reads
-`KERAS_BACKEND` once, at import. This module imports no backend itself.
+Keras reads `KERAS_BACKEND` once, when it is imported. `import archbuilder` installs
+a hook that runs as Keras is imported: it sets `KERAS_BACKEND` to `choose_backend()`
+for the duration of that import (restoring the variable afterwards) and registers
+archbuilder's layers. This module imports no backend itself.
 """
 
+import functools
 import importlib
 import importlib.util
 import json
 import os
 import sys
 
-__all__ = ["BACKENDS", "backend_info", "select_backend"]
+__all__ = ["BACKENDS", "choose_backend", "select_backend", "device_info", "backend_info"]
 
 BACKENDS = ("tensorflow", "jax", "torch")
 
@@ -27,68 +30,94 @@ def _keras_json_backend():
     return backend if isinstance(backend, str) and backend else None
 
 
-def select_backend():
-    """Chooses the Keras backend and sets `KERAS_BACKEND` to it.
+def choose_backend():
+    """The backend archbuilder would run Keras on, decided without importing anything.
 
-    Order: `KERAS_BACKEND` when set; else the backend named in
-    `~/.keras/keras.json` (or `$KERAS_HOME/keras.json`); else TensorFlow when
-    installed, else JAX, else PyTorch. Installed-ness is checked with
-    `importlib.util.find_spec`, so nothing is imported. Once Keras is imported
-    its backend is fixed, and that is what is returned.
+    Order: `KERAS_BACKEND` when set; else the backend named in `~/.keras/keras.json`
+    (or `$KERAS_HOME/keras.json`); else TensorFlow when installed, else JAX, else
+    PyTorch (installed-ness is checked with `importlib.util.find_spec`).
+    """
+    name = os.environ.get("KERAS_BACKEND") or _keras_json_backend()
+    if not name:
+        installed = [b for b in BACKENDS if importlib.util.find_spec(b) is not None]
+        name = installed[0] if installed else "tensorflow"
+    return name
+
+
+def select_backend():
+    """The backend Keras runs on in this process: its own once imported, else `choose_backend()`.
 
     Returns:
         The backend's name, e.g. `"tensorflow"`.
     """
-    if "keras" in sys.modules and hasattr(sys.modules["keras"], "backend"):
-        name = sys.modules["keras"].backend.backend()
-    else:
-        name = os.environ.get("KERAS_BACKEND") or _keras_json_backend()
-        if not name:
-            installed = [b for b in BACKENDS if importlib.util.find_spec(b) is not None]
-            name = installed[0] if installed else "tensorflow"
-    os.environ["KERAS_BACKEND"] = name
-    return name
+    keras = sys.modules.get("keras")
+    if keras is not None and hasattr(keras, "backend"):
+        return keras.backend.backend()
+    return choose_backend()
 
 
-def _device(name):
+def _probe(name):
+    """`(kind, device name, bfloat16 supported)` for the first device of backend `name`."""
     if name == "tensorflow":
         import tensorflow as tf
 
+        if tf.config.list_logical_devices("TPU"):
+            return "tpu", "TPU", True
         gpus = tf.config.list_physical_devices("GPU")
         if gpus:
             details = tf.config.experimental.get_device_details(gpus[0])
-            return f"gpu: {details.get('device_name', gpus[0].name)}"
+            capability = details.get("compute_capability")
+            return "gpu", details.get("device_name", gpus[0].name), bool(capability) and tuple(capability) >= (8, 0)
     elif name == "jax":
         import jax
 
         device = jax.devices()[0]
-        if device.platform in ("gpu", "tpu"):
-            return f"{device.platform}: {device.device_kind}"
+        if device.platform == "tpu":
+            return "tpu", device.device_kind, True
+        if device.platform == "gpu":
+            capability = getattr(device, "compute_capability", None)
+            return "gpu", device.device_kind, capability is not None and float(capability) >= 8.0
     elif name == "torch":
         import torch
 
         if torch.cuda.is_available():
-            return f"gpu: {torch.cuda.get_device_name(0)}"
-    return "cpu"
+            return "gpu", torch.cuda.get_device_name(0), torch.cuda.get_device_capability(0) >= (8, 0)
+    return "cpu", "cpu", False
+
+
+@functools.lru_cache(maxsize=None)
+def device_info():
+    """The device training runs on, probed once per process through the backend in use.
+
+    Returns:
+        `{"kind": "cpu" | "gpu" | "tpu", "name": ..., "bfloat16": bool}`; `bfloat16`
+        is true on a GPU of compute capability 8.0 or more, or a TPU. A probe that
+        fails means the CPU.
+    """
+    try:
+        kind, name, bfloat16 = _probe(select_backend())
+    except Exception:  # a device query that fails means: no usable accelerator
+        kind, name, bfloat16 = "cpu", "cpu", False
+    return {"kind": kind, "name": name, "bfloat16": bool(bfloat16)}
 
 
 def backend_info():
     """The backend in use, for `build` output and `env.json`.
 
-    Imports Keras (after `select_backend`) if it is not imported yet.
+    Imports Keras if it is not imported yet.
 
     Returns:
         `{"backend", "keras_version", "backend_version", "device"}`, with
-        `device` `"cpu"`, `"gpu: <name>"` or (JAX) `"tpu: <name>"`.
+        `device` `"cpu"`, `"gpu: <name>"` or `"tpu: <name>"`.
     """
-    select_backend()
     import keras
 
     name = keras.backend.backend()
     module = importlib.import_module(name)
+    device = device_info()
     return {
         "backend": name,
         "keras_version": keras.__version__,
         "backend_version": getattr(module, "__version__", "unknown"),
-        "device": _device(name),
+        "device": "cpu" if device["kind"] == "cpu" else f"{device['kind']}: {device['name']}",
     }

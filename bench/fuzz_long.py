@@ -72,7 +72,7 @@ class Worker:
 
     # Each case: returns an outcome name; raises for a traceback.
     def validate(self, doc):
-        from archbuilder.spec import validate_spec
+        from archbuilder.spec.load import validate_spec
 
         import fuzz_strategies as fs
 
@@ -86,7 +86,7 @@ class Worker:
 
     def parse_and_validate(self, data):
         from archbuilder.errors import SpecErrors
-        from archbuilder.jsonfile import parse_json
+        from archbuilder.format.jsonfile import parse_json
 
         import fuzz_strategies as fs
 
@@ -116,9 +116,9 @@ class Worker:
         return ("bad_answer", bad[:3]) if bad else (f"cli_exit_{proc.returncode}", None)
 
     def build(self, doc):
-        from archbuilder.building import build_spec
+        from archbuilder.model.build import build_spec
         from archbuilder.errors import SpecErrors
-        from archbuilder.spec import load_spec
+        from archbuilder.spec.load import load_spec
 
         import fuzz_strategies as fs
 

@@ -34,8 +34,8 @@ def main():
     import keras
     import numpy as np
 
-    from archbuilder.fast_path import STEPS_PER_EXECUTION
-    from archbuilder.fast_path import FullBatches
+    from archbuilder.run.fast_path import STEPS_PER_EXECUTION
+    from archbuilder.run.fast_path import FullBatches
 
     rng = np.random.default_rng(0)
     x, y = rng.random((60000, 784), dtype=np.float32), rng.integers(0, 10, 60000)

@@ -48,7 +48,7 @@ def child(samples, trials, epochs):
     log.propagate = False
     sys.path.insert(0, ROOT)
     import archbuilder
-    from archbuilder.tuners import RECORD
+    from archbuilder.tuning.tuners import RECORD
 
     out = os.path.join(tempfile.mkdtemp(prefix="bench-overhead-"), "run")
     data = {"dataset": "fashion_mnist", "max_samples": samples}

@@ -19,8 +19,8 @@ import json
 import math
 
 from hypothesis import strategies as st
-from archbuilder.schema import SpecValidator
-from archbuilder.schema import load_schema
+from archbuilder.format.schema import SpecValidator
+from archbuilder.format.schema import load_schema
 
 __all__ = ["SchemaStrategy", "FAMILIES", "spec_docs", "valid_spec_docs", "mutated_docs", "spec_bytes",
            "garbage_bytes", "json_values", "is_schema_valid"]
@@ -519,8 +519,10 @@ def spec_bytes(draw, family=None):
         literal = draw(st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "-1e999"]))
         text = _replace_number(text, literal, cut)
     elif edit == "duplicate":
-        text = text.replace('"name":', '"name": "dup", "name":', 1) if draw(st.booleans()) else \
-            text.replace('"family":', '"family": "cnn", "family":', 1)
+        if draw(st.booleans()):
+            text = text.replace('"name":', '"name": "dup", "name":', 1)
+        else:
+            text = text.replace('"family":', '"family": "cnn", "family":', 1)
     elif edit == "deep":
         depth = draw(st.sampled_from([65, 500, 100_000]))
         text = text[:-1] + ', "description": ' + "[" * depth + "]" * depth + "}" if text.endswith("}") else text
@@ -530,8 +532,9 @@ def spec_bytes(draw, family=None):
     elif edit == "utf16":
         return edit, text.encode(draw(st.sampled_from(["utf-16", "utf-16-le", "utf-32"])), "surrogatepass")
     elif edit == "latin1":
-        return edit, text.replace('"description": "', '"description": "caf\u00e9 ').encode("latin-1", "replace") \
-            if '"description"' in text else ("x\u00e9" + text).encode("latin-1", "replace")
+        if '"description"' in text:
+            return edit, text.replace('"description": "', '"description": "caf\u00e9 ').encode("latin-1", "replace")
+        return edit, ("x\u00e9" + text).encode("latin-1", "replace")
     elif edit == "bom":
         return edit, b"\xef\xbb\xbf" + text.encode("utf-8")
     elif edit == "unicode_key":

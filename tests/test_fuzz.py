@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 import fuzz_strategies as fs
 from archbuilder.errors import SpecErrors
-from archbuilder.jsonfile import parse_json
-from archbuilder.spec import load_spec
-from archbuilder.spec import validate_spec
+from archbuilder.format.jsonfile import parse_json
+from archbuilder.spec.load import load_spec
+from archbuilder.spec.load import validate_spec
 
 SOURCE = "fuzz.json"
 CASE_SECONDS = 5  # per case (validate answers in milliseconds); a hang or a runaway expansion fails
@@ -70,7 +70,8 @@ def check_validate(doc, source=SOURCE):
     if errors:
         check_errors(errors, source)
     else:
-        assert plan is not None and plan.params >= 0
+        assert plan is not None and plan.nodes, "a valid spec plans at least its prediction layer"
+        assert all(node.path.startswith("$") and node.params >= 0 for node in plan.nodes)
     return errors
 
 
@@ -125,7 +126,7 @@ def _accepted(doc):
 @settings(FAST, max_examples=8)
 @given(st.sampled_from(fs.FAMILIES).flatmap(lambda f: fs.valid_spec_docs(f).filter(_accepted)))
 def test_accepted_specs_build_or_answer_located_errors(doc):
-    from archbuilder.building import build_spec
+    from archbuilder.model.build import build_spec
 
     spec = load_spec(doc, source=SOURCE)
     with time_limit(120):
@@ -134,7 +135,8 @@ def test_accepted_specs_build_or_answer_located_errors(doc):
         except SpecErrors as e:
             check_errors(e.errors)
             return
-    assert built.model.count_params() >= 0
+    if not spec.doc.get("backbone"):  # the plan counts only the backbones it knows (archbuilder.families.cnn.plan)
+        assert built.model.count_params() == spec.plan.params
 
 
 # --- (b) broken specs ---------------------------------------------------------------------
@@ -209,6 +211,7 @@ def test_overflowing_number_literals_are_refused(literal):
         errors, _ = validate_spec(parse_json(data, SOURCE), SOURCE)
         raise SpecErrors(errors)
     check_errors(info.value.errors)
+    assert any("too large for a float" in e.message for e in info.value.errors), info.value.lines()
 
 
 def test_unicode_keys_and_values_are_reported_not_crashed():

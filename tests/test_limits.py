@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from archbuilder import defaults as D
-from archbuilder import jsonfile
+from archbuilder.format import defaults as D
+from archbuilder.format import jsonfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

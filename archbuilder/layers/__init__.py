@@ -1,6 +1,7 @@
-"""Layers: the `custom` family's allow-list (`registry`) and archbuilder's own Keras layers.
+"""The Keras side's building material: blocks every family builds with, archbuilder's own layers, safe loading.
 
-This package's `__init__` imports nothing, so `archbuilder.layers.registry` can be read
-by `validate` without importing Keras; the modules holding Keras layers import it
-themselves.
+`blocks` (the `Graph` that ties each layer to its spec path, dense and conv
+blocks, augmentation), `penalties` and `keras_layers` (archbuilder's registered
+layers), `safe_load` (model files checked before Keras deserializes them). This
+package's `__init__` imports nothing, so `safe_load` can check a file without Keras.
 """

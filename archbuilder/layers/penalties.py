@@ -1,4 +1,4 @@
-"""Archbuilder's penalty layers: the autoencoder variants of design.md 1.4.
+"""Archbuilder's penalty layers: the sparse and contractive autoencoder variants.
 
 Every layer here is an identity (or, for `ContractiveDense`, a Dense layer)
 that adds its penalty with `self.add_loss`, so the penalty joins the training

@@ -1,0 +1,45 @@
+"""`archbuilder tune`: search a spec's open choices with keras-tuner."""
+
+import click
+
+from archbuilder.cli.common import CONTEXT
+from archbuilder.cli.common import handle_errors
+from archbuilder.cli.common import overrides_of
+from archbuilder.cli.common import spec_options
+from archbuilder.format.schema.vocabulary import TUNERS
+
+__all__ = ["COMMANDS", "tune"]
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
+@click.option("--data", help="Data to search on (overrides the spec's `data`): JSON, a path or a dataset name.")
+@click.option("--tuner", type=click.Choice(list(TUNERS)), help="Search algorithm (overrides tuning.tuner).")
+@click.option("--max-trials", type=click.IntRange(min=1), help="Models to try (overrides tuning.max_trials).")
+@click.option("--max-time", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Start no new trial after this many seconds (overrides tuning.max_time).")
+@click.option("--out", type=click.Path(file_okay=False), help="Run directory (default runs/<name>-<time>).")
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+@click.option("--resume", is_flag=True, help="Continue the search in --out: finished trials are kept.")
+@click.option("--workers", type=click.IntRange(min=0), metavar="N",
+              help="keras-tuner's distributed mode: a chief oracle and N supervised worker processes "
+                   "(one GPU each where there are several).")
+@spec_options
+@handle_errors
+def tune(spec, data, tuner, max_trials, max_time, out, overwrite, resume, workers, overrides, seed, quiet):
+    """Search the open choices of SPEC: a live trial table, then trials.csv, best.json and best_model.keras.
+
+    \b
+    Every finished trial prints one line: id, score, best so far, seconds, hyperparameters.
+    A failed trial (build error, NaN loss, out of memory) is recorded with its reason and
+    the search goes on, until tuning.max_consecutive_failed_trials fail in a row (exit 1).
+    """
+    if overwrite and resume:
+        raise click.UsageError("--overwrite and --resume exclude each other")
+    from archbuilder.tuning.search import tune as run_tune
+
+    run_tune(spec, data, tuner=tuner, max_trials=max_trials, max_time=max_time, out=out, overwrite=overwrite,
+             resume=resume, workers=workers, overrides=overrides_of(overrides, seed), quiet=quiet)
+
+
+COMMANDS = [tune]

@@ -1,0 +1,59 @@
+"""The one place archbuilder reaches into Keras's and keras-tuner's internals.
+
+Everything here is outside the public APIs of Keras (`keras.src.*`) and keras-tuner
+(`keras_tuner.src.*`), so it may change in any release: setup.cfg bounds both
+packages above by the next minor release after the versions these were checked
+against (`CHECKED`). Each name is imported on first use, so `import
+archbuilder.compat` costs nothing and training never imports keras-tuner.
+
+Besides the names below, `archbuilder.tuning.tuners` overrides these private members
+of keras-tuner 1.4's classes (same versions): `Tuner._populate_initial_space`,
+`Tuner._try_build`, `Tuner._build_and_fit_model`, `Tuner._try_run_and_update_trial`,
+`Oracle._save_trial`, and reads `Oracle._retry_queue`, `Oracle._get_oracle_fname`,
+`Oracle._get_trial_dir`, `Tuner._get_tuner_fname`, `Tuner._get_checkpoint_fname`,
+`Tuner._get_build_config_fname`, `Tuner._is_worker`, `Tuner._deepcopy_callbacks`,
+`Tuner._build_hypermodel`, `Tuner._run_and_update_trial` and `SaveBestEpoch._save_model`.
+
+Example:
+    >>> from archbuilder import compat
+    >>> compat.TrialStatus.COMPLETED
+    'COMPLETED'
+"""
+
+import importlib
+
+__all__ = ["CHECKED", "NAMES"]
+
+CHECKED = {"keras": "3.15.1", "keras_tuner": "1.4.8"}
+"""The versions whose internals were read and tested."""
+
+NAMES = {
+    # Keras: seeding without TensorFlow on other backends (archbuilder.run.device).
+    "rng_utils": ("keras.src.utils", "rng_utils"),
+    # Keras on JAX: initial weights drawn by NumPy (archbuilder.model.host_init).
+    "jax_random": ("keras.src.backend.jax", "random"),
+    "jax_draw_seed": ("keras.src.backend.jax.random", "jax_draw_seed"),
+    "standardize_dtype": ("keras.src.backend", "standardize_dtype"),
+    "constant_initializers": ("keras.src.initializers", "constant_initializers"),
+    # keras-tuner: atomic state files, quiet gRPC, one-line failures (archbuilder.tuning).
+    "kt_conditions": ("keras_tuner.src.engine", "conditions"),
+    "kt_trial": ("keras_tuner.src.engine", "trial"),
+    "TrialStatus": ("keras_tuner.src.engine.trial", "TrialStatus"),
+    "kt_tuner_utils": ("keras_tuner.src.engine", "tuner_utils"),
+    "synchronized": ("keras_tuner.src.engine.oracle", "synchronized"),
+    "kt_protos": ("keras_tuner.src", "protos"),
+    "OracleServicer": ("keras_tuner.src.distribute.oracle_chief", "OracleServicer"),
+}
+"""`name -> (module, attribute)` of every internal archbuilder uses."""
+
+
+def __getattr__(name):
+    if name not in NAMES:
+        raise AttributeError(f"module 'archbuilder.compat' has no attribute {name!r}")
+    module, attribute = NAMES[name]
+    try:
+        value = importlib.import_module(f"{module}.{attribute}")  # a submodule
+    except ModuleNotFoundError:
+        value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value

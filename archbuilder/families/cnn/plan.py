@@ -1,0 +1,42 @@
+"""The `cnn` family's static plan: [backbone] -> conv blocks -> global pool | flatten -> dense -> output."""
+
+from archbuilder.errors import SpecError
+from archbuilder.text import shape as fmt_shape
+
+__all__ = ["BACKBONES", "plan"]
+
+# keras.applications with include_top=False: (params, trainable params if trainable, output channels,
+# minimum input side). Output side: ceil(side / 32) for these nets with 'same'-padded stems.
+BACKBONES = {
+    "MobileNetV2": (2_257_984, 2_223_872, 1280, 32),
+    "ResNet50": (23_587_712, 23_534_592, 2048, 32),
+    "EfficientNetB0": (4_049_571, 4_007_548, 1280, 32),
+    "DenseNet121": (7_037_504, 6_953_856, 1024, 32),
+    "VGG16": (14_714_688, 14_714_688, 512, 32),
+}
+
+
+def plan(planner, shape):
+    spec = planner.spec
+    if spec["backbone"]:
+        shape = _backbone(planner, shape, spec["backbone"])
+    shape = planner.layer_items(shape, spec["conv"], "conv")
+    if spec["global_pool"]:
+        shape = planner.global_pool(shape, spec["global_pool"], "$.global_pool", "global_pool")
+    elif len(shape) > 1:
+        shape = planner.flatten(shape, "$.global_pool")
+    shape = planner.layer_items(shape, spec["dense"], "dense")
+    return planner.output(shape, spec["output"])
+
+
+def _backbone(planner, shape, backbone):
+    if "application" not in backbone:
+        return shape
+    params, trainable, channels, minimum = BACKBONES.get(backbone["application"], (0, 0, None, 32))
+    # A null side (variable size) is checked by Keras when the model is called, not here.
+    if any(s is not None and s < minimum for s in shape[:-1]) or shape[-1] != 3:
+        raise SpecError("$.backbone.application", f"{backbone['application']} needs RGB images of at "
+                        f"least {minimum}x{minimum}x3; the input is {fmt_shape(shape)}")
+    out = (*(None if s is None else -(-s // 32) for s in shape[:-1]), channels)
+    frozen = params if not backbone.get("trainable") else params - trainable
+    return planner.add("backbone", backbone["application"], out, params, "$.backbone", frozen)

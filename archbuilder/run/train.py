@@ -1,0 +1,281 @@
+"""`train`: a spec -> a trained model in a run directory.
+
+The fitting itself is `archbuilder.run.fit.fit_model`, the one fit loop that
+`compare` and `tune` use too. This module adds the run directory
+(`archbuilder.run.rundir.RunDir`): every file complete or absent, a checkpoint
+after every epoch so `resume=True` continues an interrupted run from its last
+completed epoch, and `DONE` last.
+
+Example:
+    >>> import archbuilder
+    >>> run_dir = archbuilder.train("specs/mnist1d_cnn.json", epochs=3)
+    >>> json.load(open(f"{run_dir}/metrics.json"))["test_accuracy"]
+"""
+
+import copy
+import dataclasses
+import json
+import sys
+import time
+
+import numpy as np
+
+from archbuilder.errors import ArchbuilderError
+from archbuilder.errors import SpecError
+from archbuilder.errors import SpecErrors
+from archbuilder.format import jsonpath
+from archbuilder.run import callbacks as ab_callbacks
+from archbuilder.run import fast_path
+from archbuilder.run import reports
+from archbuilder.run.device import precision_scope
+from archbuilder.run.device import seed_everything
+from archbuilder.run.fit import build_for_training
+from archbuilder.run.fit import class_weights
+from archbuilder.run.fit import early_stopping_callback
+from archbuilder.run.fit import eval_batch_size
+from archbuilder.run.fit import fit_model
+from archbuilder.run.fit import targets
+from archbuilder.run.prepare import adapt_loss
+from archbuilder.run.prepare import prepare_data
+from archbuilder.run.prepare import resolved_data
+from archbuilder.run.rundir import DONE
+from archbuilder.run.rundir import RunDir
+from archbuilder.spec.load import Spec
+from archbuilder.spec.load import load_spec
+from archbuilder.spec.normalize import outputs
+
+__all__ = ["RunResult", "train", "run_training", "headline", "summary_line", "size_overrides"]
+
+
+# ---------------------------------------------------------------- train
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What `run_training` did: the run directory, its metrics, and whether it trained."""
+
+    run_dir: str
+    name: str
+    metrics: dict
+    finished_before: bool = False
+
+
+def headline(metrics):
+    """`(key, value)` of the figure a run is judged by: test accuracy, else MAE, else loss."""
+    for key in ("test_accuracy", "test_head_accuracy", "test_mae", "test_head_mae"):
+        if key in metrics:
+            return key, metrics[key]
+    accuracy = sorted(k for k in metrics if k.startswith("test_") and k.endswith("accuracy"))
+    if accuracy:
+        return accuracy[0], metrics[accuracy[0]]
+    return "test_loss", metrics.get("test_loss")
+
+
+def summary_line(result):
+    """`name: test_accuracy 0.9312, 872,234 params, 10 epochs in 612.3 s -> RUN_DIR`."""
+    m = result.metrics
+    key, value = headline(m)
+    figure = f"{key} {value:.4f}" if isinstance(value, (int, float)) else f"{key} n/a"
+    return (f"{result.name}: {figure}, {m.get('params', 0):,} params, {m.get('epochs_run', 0)} epochs in "
+            f"{m.get('train_seconds', 0.0):.1f} s -> {result.run_dir}")
+
+
+def size_overrides(epochs=None, batch_size=None):
+    """`--epochs` and `--batch-size` as override pairs (none for a flag not given)."""
+    pairs = [("training.epochs", epochs), ("training.batch_size", batch_size)]
+    return [(path, int(value)) for path, value in pairs if value is not None]
+
+
+def _load(spec_or_path, overrides, epochs, batch_size):
+    """The spec with the overrides applied: a `Spec` given with no overrides is used as it is (loaded once)."""
+    overrides = list(overrides) + size_overrides(epochs, batch_size)
+    if isinstance(spec_or_path, Spec) and not overrides:
+        return spec_or_path
+    return load_spec(spec_or_path, overrides)
+
+
+def _first_difference(a, b, path="$"):
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            found = _first_difference(a.get(key), b.get(key), jsonpath.join(path, key))
+            if found:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            found = _first_difference(x, y, jsonpath.join(path, i))
+            if found:
+                return found
+        return None
+    return None if a == b else path
+
+
+def _check_same_run(run, concrete):
+    """On resume: the spec must be the one the run started with (epochs may change)."""
+    try:
+        saved = run.read_json("spec.resolved.json")
+    except ArchbuilderError:
+        return
+    if saved is None:
+        return
+    ours, theirs = copy.deepcopy(concrete), copy.deepcopy(saved)
+    for doc in (ours, theirs):
+        doc.get("training", {}).pop("epochs", None)
+    where = _first_difference(json.loads(json.dumps(ours)), theirs)
+    if where:
+        raise ArchbuilderError(f"{run}: cannot resume: the spec differs from the run's spec.resolved.json at "
+                               f"{where}; resume with the same spec (and --data), or start a new run")
+
+
+def _finished(run, name):
+    try:
+        metrics = run.read_json("metrics.json") or {}
+    except ArchbuilderError:
+        metrics = {}
+    return RunResult(run_dir=run.path, name=name, metrics=metrics, finished_before=True)
+
+
+def _default_verbose(quiet):
+    if quiet:
+        return 0
+    interactive = sys.stdout.isatty() or "ipykernel" in sys.modules
+    return 1 if interactive else 2
+
+
+def run_training(spec_or_path, data=None, *, out=None, overwrite=False, resume=False, epochs=None,
+                 batch_size=None, quiet=False, overrides=(), defaults=False, callbacks=(), verbose=None,
+                 runs_root="runs"):
+    """Trains a spec into a run directory; `train` without the printing. Returns a `RunResult`."""
+    spec = _load(spec_or_path, overrides, epochs, batch_size)
+    if not defaults:
+        spec.require_concrete(f"train {spec.source}")
+    if resume and out is None:
+        raise ArchbuilderError("--resume needs --out RUN_DIR: the run directory to continue")
+    if resume and RunDir(out).done:
+        ab_callbacks.remove_checkpoints(out)  # a kill right after DONE may have left them
+        return _finished(RunDir(out), spec.name)
+    if out is not None and not (overwrite or resume):
+        RunDir.create(spec.name, out)  # refuses an existing directory before any data is read
+    run = None
+    try:
+        concrete = spec.concrete()
+        dataset = prepare_data(spec, data, concrete)
+        concrete = adapt_loss(concrete, dataset)
+        concrete["data"] = resolved_data(spec, concrete, data)
+        class_weights(concrete, dataset)  # a wrong class name fails before the run directory exists
+        early_stopping_callback(concrete)
+        run = RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root)
+        return _train_in(run, spec, concrete, dataset, resume, quiet, callbacks, verbose)
+    except KeyboardInterrupt as e:
+        e.run_dir = run.path if run else None  # for the message that says how to resume
+        raise
+    except SpecError as e:  # found with the data (class_weight) or by Keras: name the file
+        raise SpecErrors([SpecError(e.path, e.message, spec.source)]) from None
+
+
+def _train_in(run, spec, concrete, dataset, resume, quiet, callbacks, verbose):
+    state = ab_callbacks.read_state(run.path) if resume else None
+    if resume:
+        _check_same_run(run, concrete)
+    run.write_json("spec.json", spec.doc)
+    run.write_json("spec.resolved.json", concrete)
+    run.write_json("preprocessing.json", dataset.preprocessing)
+
+    training = concrete["training"]
+    seed_everything(training["seed"])
+    with precision_scope(training) as precision:
+        built = build_for_training(concrete, dataset, spec.source)
+        es = early_stopping_callback(concrete, state and state.get("early_stopping"))
+        history, train_seconds = _fit_or_resume(
+            built, concrete, dataset, run.path, state, es, callbacks,
+            _default_verbose(quiet) if verbose is None else verbose)
+        metrics = _evaluate_test(built, concrete, dataset, history, train_seconds)
+        _write_outputs(run, spec, built, concrete, dataset, history, metrics, precision)
+    return RunResult(run_dir=run.path, name=spec.name, metrics=metrics)
+
+
+def _fit_or_resume(built, concrete, dataset, run_dir, state, es, callbacks, verbose):
+    """Fits from scratch or from the run's last checkpoint; returns `(history dict, train seconds)`."""
+    epochs = concrete["training"]["epochs"]
+    initial_epoch, history, seconds = 0, {}, 0.0
+    if state is not None:
+        ab_callbacks.load_checkpoint(built.model, run_dir, es)
+        initial_epoch, history, seconds = state["epoch"], state["history"], state.get("train_seconds", 0.0)
+    checkpoint = ab_callbacks.EpochCheckpoint(run_dir, history, seconds, es, interval=fast_path.checkpoint_interval())
+    own = [c for c in (es, ab_callbacks.tensorboard(run_dir)) if c is not None]
+    if initial_epoch < epochs and not (state or {}).get("stopped"):
+        start = time.perf_counter()
+        fit_model(built, concrete, dataset, callbacks=own + [checkpoint] + list(callbacks), verbose=verbose,
+                  initial_epoch=initial_epoch)
+        seconds += time.perf_counter() - start
+    elif es is not None and es.restore_best_weights and es.best_weights is not None:
+        built.model.set_weights(es.best_weights)  # stopped before the kill: finish as EarlyStopping would
+    return checkpoint.history, seconds
+
+
+def _evaluate_test(built, concrete, dataset, history, train_seconds):
+    model = built.model
+    results = model.evaluate(dataset.x_test, targets(concrete, dataset.x_test, dataset.y_test),
+                             batch_size=eval_batch_size(len(dataset.x_test), concrete["training"]["batch_size"]),
+                             return_dict=True, verbose=0)
+    metrics = {"test_loss": float(results.pop("loss"))}
+    metrics.update({f"test_{k}": float(v) for k, v in sorted(results.items())})
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    metrics.update({
+        "params": int(model.count_params()),
+        "trainable_params": trainable,
+        "train_seconds": round(float(train_seconds), 3),
+        "epochs_run": len(next(iter(history.values()), [])),
+    })  # fmt: skip
+    return metrics
+
+
+def _write_outputs(run, spec, built, concrete, dataset, history, metrics, precision):
+    run.save_model("model.keras", built.model)
+    if built.encoder is not None:
+        run.save_model("encoder.keras", built.encoder)
+    run.write_text("summary.txt", reports.summary_text(spec, built, metrics))
+    run.write_text("history.csv", reports.history_csv(history))
+    run.write_json("metrics.json", metrics)
+    reports.write_curves(run.file("curves.png"), history, spec.name)
+    if any(output.target == "input" for output in outputs(concrete)):
+        reports.write_reconstructions(run.file("reconstructions.png"), built.model, dataset)
+    run.write_json("env.json", reports.environment(precision, concrete["training"]["seed"]))
+    run.finish()
+    ab_callbacks.remove_checkpoints(run.path)
+
+
+def train(spec_or_path, data=None, *, out=None, overwrite=False, resume=False, epochs=None, batch_size=None,
+          quiet=False, overrides=(), callbacks=()):
+    """Trains a spec and writes its run directory.
+
+    Args:
+        spec_or_path: a spec file's path, a dict, a JSON string or a `Spec`.
+        data: overrides the spec's `data`: a dict like the spec's, a path or a dataset name.
+        out: the run directory (default `runs/<name>-<YYYYmmdd-HHMMSS>`).
+        overwrite: replace `out` if it exists.
+        resume: continue the interrupted run in `out` from its last completed
+            epoch; a finished run (holding `DONE`) is left as it is.
+        epochs: overrides `training.epochs`.
+        batch_size: overrides `training.batch_size`.
+        quiet: no progress bar and no summary line.
+        overrides: applied to the spec first: `PATH=VALUE` strings (`--set`) or `(path, value)` pairs.
+        callbacks: more Keras callbacks for `fit`.
+
+    Returns:
+        The run directory's path.
+
+    Raises:
+        SpecErrors: an invalid spec, or one with open search spaces (use `tune`).
+        DataError: data that is missing or does not fit the spec.
+        ArchbuilderError: `out` exists and neither `overwrite` nor `resume` is set.
+    """
+    result = run_training(spec_or_path, data, out=out, overwrite=overwrite, resume=resume, epochs=epochs,
+                          batch_size=batch_size, quiet=quiet, overrides=overrides, callbacks=callbacks)
+    if not quiet:
+        if result.finished_before:
+            print(f"{result.run_dir}: already finished ({DONE} exists); nothing to resume")
+        else:
+            print(summary_line(result))
+    return result.run_dir
+

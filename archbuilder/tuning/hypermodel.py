@@ -1,0 +1,159 @@
+"""Spec -> `keras_tuner.HyperModel`: a trial's hyperparameters -> its concrete spec -> a compiled model.
+
+The hyperparameters themselves are `archbuilder.tuning.space.HyperSpace`'s.
+`HyperModel.fit` trains through `archbuilder.run.fit.fit_model`, the one fit path
+shared with `train` and `compare`.
+"""
+
+import copy
+import json
+import math
+
+import keras
+import keras_tuner
+
+from archbuilder.model.build import Built
+from archbuilder.run.device import seed_everything
+from archbuilder.run.device import set_precision
+from archbuilder.run.fit import build_for_training
+from archbuilder.run.fit import fit_model
+from archbuilder.run.prepare import adapt_loss
+from archbuilder.spec.plan import plan_spec
+from archbuilder.tuning.space import HyperSpace
+
+__all__ = ["SpecHyperModel", "NanLossError"]
+
+
+class NanLossError(keras_tuner.errors.FailedTrialError):
+    """The loss became NaN or infinite: the trial failed, the search goes on."""
+
+
+def _stop_on_nan():
+    """Stops a trial whose loss became NaN or infinite, checked once per epoch.
+
+    Unlike `keras.callbacks.TerminateOnNaN` it prints nothing into the trial table, and
+    it has no batch hook: a callback with one makes Keras wait for every step to finish
+    before it dispatches the next (the epoch's mean loss is NaN once any batch's was).
+    """
+    class StopOnNaN(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(float(loss)):
+                self.model.stop_training = True
+
+    return StopOnNaN()
+
+
+def _reuse_key(concrete):
+    """What a compiled model depends on: the concrete spec less what only sets variables or the fit loop."""
+    key = copy.deepcopy(concrete)
+    training = key["training"]
+    for name in ("epochs", "batch_size", "seed", "early_stopping"):
+        training.pop(name, None)
+    optimizer = training.get("optimizer")
+    if isinstance(optimizer, dict) and isinstance(optimizer.get("learning_rate"), (int, float)):
+        optimizer["learning_rate"] = None  # a float rate lives in the optimizer's learning_rate variable
+    return json.dumps(key, sort_keys=True, default=str)
+
+
+def _copy_state(source, target):
+    """Copies every variable of `source` (model and optimizer) into `target`; False if they do not match."""
+    pairs = (list(zip(source.variables, target.variables))
+             + list(zip(source.optimizer.variables, target.optimizer.variables)))
+    if (len(source.variables) != len(target.variables)
+            or len(source.optimizer.variables) != len(target.optimizer.variables)
+            or any(a.shape != b.shape or a.dtype != b.dtype for a, b in pairs)):
+        return False
+    for a, b in pairs:
+        b.assign(a)
+    return True
+
+
+class SpecHyperModel(keras_tuner.HyperModel):
+    """A keras-tuner `HyperModel` made from a `Spec` with search spaces.
+
+    `build(hp)` makes the trial's concrete spec (`spec.concrete(pick)`), checks
+    its static plan (a pooling that shrinks a feature map to 0 fails here with
+    its JSON path) and builds it with `archbuilder.run.fit.build_for_training`. `fit`
+    trains with `archbuilder.run.fit.fit_model`; `training.epochs` and
+    `training.batch_size` come from the trial's concrete spec unless the tuner
+    (Hyperband) passes `epochs`.
+
+    Args:
+        spec: an `archbuilder.spec.load.Spec`.
+        dataset: the `Dataset` trials train on (from `archbuilder.run.prepare.prepare_data`);
+            one-hot labels switch the trial's loss to categorical (`adapt_loss`).
+
+    Example:
+        >>> hypermodel = SpecHyperModel(load_spec("specs/mnist1d_cnn_tune.json"))
+        >>> tuner = keras_tuner.RandomSearch(hypermodel, objective="val_accuracy", max_trials=3)
+    """
+
+    def __init__(self, spec, dataset=None):
+        super().__init__(name=spec.name, tunable=True)
+        self.spec = spec
+        self.dataset = dataset
+        self.space = HyperSpace(spec.doc)
+        self.execution = 0  # executions_per_trial: each execution seeds differently
+        self.last_params = None
+        self._built = None  # (model, Built, concrete) of the last build
+        self._compiled = None  # (reuse key, Built) of the last model built, whose steps are compiled
+
+    def declare_hyperparameters(self, hp):
+        self.space.declare(hp)
+
+    def concrete(self, hp):
+        """The concrete spec of the trial whose hyperparameters are `hp`."""
+        concrete = self.spec.concrete(self.space.picker(hp))
+        return adapt_loss(concrete, self.dataset) if self.dataset is not None else concrete
+
+    def build(self, hp):
+        self.last_params = None
+        concrete = self.concrete(hp)
+        plan = plan_spec(concrete)  # a map shrunk to 0 fails here, with its path, before any weight exists
+        self.last_params = plan.params
+        seed_everything(int(concrete["training"]["seed"]) + self.execution)
+        set_precision(concrete["training"])
+        built = self._reuse(concrete, build_for_training(concrete, self.dataset, self.spec.source))
+        self.last_params = built.model.count_params()
+        self._built = (built.model, built, concrete)
+        return built.model
+
+    def _reuse(self, concrete, fresh):
+        """The last trial's model in the state of `fresh` when only values held in variables differ, else `fresh`.
+
+        Keras compiles a model's training and evaluation steps once per model object (an
+        XLA compilation on JAX, a trace on TensorFlow). A trial whose model differs from
+        the last one only in its learning rate, seed or fit-loop settings (epochs, batch
+        size, early stopping) gets the last model back with every variable — weights,
+        batch-norm statistics, random-seed states, optimizer slots, step count and
+        learning rate — copied from `fresh`, a model built for this trial: it trains
+        exactly as `fresh` would, without compiling again.
+        """
+        key = _reuse_key(concrete)
+        previous = self._compiled
+        if previous is not None and previous[0] == key and _copy_state(fresh.model, previous[1].model):
+            fresh = previous[1]
+        self._compiled = (key, fresh)
+        return fresh
+
+    def fit(self, hp, model, dataset, callbacks=None, epochs=None, initial_epoch=0, verbose=0, **kwargs):
+        """Trains `model` on `dataset` through `archbuilder.run.fit.fit_model`.
+
+        Raises:
+            NanLossError: the loss became NaN or infinite.
+        """
+        if self._built is not None and self._built[0] is model:
+            _, built, concrete = self._built
+        else:
+            concrete = self.concrete(hp)
+            built = Built(model=model, encoder=None, paths={})
+        callbacks = list(callbacks or ()) + [_stop_on_nan()]
+        history = fit_model(built, concrete, dataset, callbacks=callbacks, verbose=verbose,
+                                    initial_epoch=initial_epoch, epochs=epochs)
+        losses = history.history.get("loss") or []
+        if losses and not math.isfinite(float(losses[-1])):
+            rate = concrete["training"]["optimizer"].get("learning_rate")
+            hint = f" with learning_rate={rate}; try a lower one" if isinstance(rate, (int, float)) else ""
+            raise NanLossError(f"$.training: the loss became NaN at epoch {initial_epoch + len(losses)}{hint}")
+        return history

@@ -1,0 +1,274 @@
+"""`archbuilder tune`: a keras-tuner search of a spec's spaces, into a run directory.
+
+The run directory holds `spec.json`, `tuner/` (keras-tuner's
+own project directory, so `resume=True` continues it), `trials.csv`, `best.json`,
+`best_model.keras`, `trials.png` and `DONE`, written last. keras-tuner writes its
+state files with plain writes; here the oracle, each trial and each checkpoint go
+through `archbuilder.atomic` instead, so a SIGKILL at any moment leaves every file
+complete or absent and no finished trial is lost.
+
+A trial that fails (a layer Keras refuses, a pooling that shrinks a feature map to
+0, a NaN loss, out of memory) is recorded with a one-line reason naming the spec
+path and the search goes on; `tuning.max_consecutive_failed_trials` failures in a
+row stop it with `TrialError`.
+
+Example:
+    >>> import archbuilder
+    >>> result = archbuilder.tune("specs/mnist1d_cnn_tune.json", max_trials=3)
+    >>> result.trials[["trial_id", "score", "params"]]
+    >>> result.best_spec["conv"]
+"""
+
+import contextlib
+import copy
+import dataclasses
+import io
+import json
+import os
+import time
+import warnings
+
+import keras
+
+from archbuilder.errors import ArchbuilderError
+from archbuilder.errors import TrialError
+from archbuilder.layers.safe_load import load_model_safely
+from archbuilder.run import reports
+from archbuilder.run.device import precision_of
+from archbuilder.run.prepare import prepare_data
+from archbuilder.run.prepare import resolved_data
+from archbuilder.run.rundir import DONE
+from archbuilder.run.rundir import RunDir
+from archbuilder.spec.load import load_spec
+from archbuilder.tuning import workers as workers_module
+from archbuilder.tuning.hypermodel import SpecHyperModel
+from archbuilder.tuning.job import finished_count
+from archbuilder.tuning.job import write_job
+from archbuilder.tuning.settings import objective_of
+from archbuilder.tuning.settings import search_settings
+from archbuilder.tuning.settings import tuning_overrides
+from archbuilder.tuning.trials import Report
+from archbuilder.tuning.tuners import PROJECT
+from archbuilder.tuning.tuners import is_distributed_worker
+from archbuilder.tuning.tuners import make_tuner
+
+__all__ = ["TuneResult", "tune", "best_spec"]
+
+
+@dataclasses.dataclass
+class TuneResult:
+    """What `tune` found.
+
+    Attributes:
+        trials: one row per finished trial (`trial_id`, `status`, `score`, every
+            hyperparameter by name, `params`, `seconds`, `worker`, `error`).
+        best_spec: the plain spec of the best trial (what `best.json` holds).
+        best_model: the best trial's trained model (what `best_model.keras` holds).
+        run_dir: the run directory.
+        objective: the metric searched, e.g. `val_accuracy`.
+        best_score: its best value.
+    """
+
+    trials: object
+    best_spec: dict
+    best_model: object
+    run_dir: str
+    objective: str = None
+    best_score: float = None
+
+
+# ---------------------------------------------------------------- best.json and best_model.keras
+
+
+def _absolute_paths(doc, base_dir):
+    """best.json lives in the run directory: paths relative to the spec file are made absolute."""
+    doc = copy.deepcopy(doc)
+    backbone = doc.get("backbone")
+    if isinstance(backbone, dict):
+        for key in ("weights", "model"):
+            value = backbone.get(key)
+            if (isinstance(value, str) and value not in ("imagenet",) and not os.path.isabs(value)
+                    and os.path.exists(os.path.join(base_dir, value))):
+                backbone[key] = os.path.abspath(os.path.join(base_dir, value))
+    return doc
+
+
+def best_spec(spec, hypermodel, trial, data=None):
+    """The plain spec of `trial`: every space at its value, repeat forms expanded, valid as is."""
+    doc = hypermodel.space.resolved(trial.hyperparameters.values)
+    doc = _absolute_paths(doc, spec.base_dir)
+    if data is not None or "data" in doc:
+        concrete = spec.concrete()
+        doc["data"] = resolved_data(spec, concrete, data)
+    return doc
+
+
+def _best_model(tuner, trial, hypermodel, dataset):
+    """The best trial's model with its best epoch's weights; retrained when no checkpoint is at hand."""
+    retrained = False
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the checkpoint's optimizer slots are not wanted
+            model = tuner.load_model(trial)
+    except (OSError, ValueError):
+        hp = trial.hyperparameters
+        model = tuner._try_build(hp)
+        hypermodel.fit(hp, model, dataset, epochs=hp.values.get("tuner/epochs"))
+        retrained = True
+    if model.optimizer is not None and not model.optimizer.built:
+        # Saved with its slots, the model reloads without Keras's optimizer-mismatch warning.
+        model.optimizer.build(model.trainable_variables)
+    return model, retrained
+
+
+# ---------------------------------------------------------------- the search
+
+
+def _without_budget(doc):
+    doc = json.loads(json.dumps(doc))
+    for key in ("max_trials", "max_time"):
+        (doc.get("tuning") or {}).pop(key, None)
+    return doc
+
+
+def _check_same_spec(run_dir, doc):
+    """A resumed search must be the same search; only its budget (max_trials, max_time) may change."""
+    path = os.path.join(run_dir, "spec.json")
+    if not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        before = json.load(f)
+    if _without_budget(before) != _without_budget(doc):
+        raise ArchbuilderError(f"{run_dir}: --resume continues the same search, but the spec differs from the "
+                               f"run's spec.json; use a new --out, or --overwrite to start again")
+
+
+def _finished_result(run):
+    import pandas as pd
+
+    best = run.read_json("best.json")
+    model = load_model_safely(run.file("best_model.keras")) if run.exists("best_model.keras") else None
+    trials = pd.read_csv(run.file("trials.csv"))
+    return TuneResult(trials=trials, best_spec=best, best_model=model, run_dir=run.path)
+
+
+def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, out=None, overwrite=False,
+         resume=False, workers=None, overrides=(), seed=None, quiet=False, runs_root="runs"):
+    """Searches a spec's search spaces with keras-tuner and writes a run directory.
+
+    Args:
+        spec_or_path: a spec file's path, a dict, a JSON string or a `Spec`.
+        data: overrides the spec's `data`: a dict like the spec's, a path or a dataset name.
+        tuner: `random`, `grid`, `bayesian` or `hyperband` (overrides `tuning.tuner`).
+        max_trials: overrides `tuning.max_trials` (not for hyperband).
+        max_time: seconds after which no new trial starts (overrides `tuning.max_time`).
+        out: the run directory (default `runs/<name>-<YYYYmmdd-HHMMSS>`).
+        overwrite: replace `out` if it exists.
+        resume: continue the search in `out`: finished trials are kept, not rerun.
+        workers: run keras-tuner's distributed mode: a chief oracle in this
+            process and this many supervised worker processes (see `archbuilder.tuning.workers`).
+        overrides: applied to the spec first: `PATH=VALUE` strings (`--set`) or `(path, value)` pairs.
+        seed: short for the override `training.seed=N`.
+        quiet: no trial table.
+
+    Returns:
+        A `TuneResult`; in a worker process (`KERASTUNER_TUNER_ID` names a worker), None.
+
+    Raises:
+        SpecErrors: an invalid spec.
+        DataError: data that is missing or does not fit the spec.
+        TrialError: `tuning.max_consecutive_failed_trials` trials failed in a row,
+            or no trial finished.
+    """
+    overrides = list(overrides) + ([("training.seed", seed)] if seed is not None else [])
+    spec = load_spec(spec_or_path, overrides + tuning_overrides(tuner, max_trials, max_time))
+    policy = keras.config.dtype_policy()  # trials set the global precision policy; give it back after
+    try:
+        return _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root)
+    finally:
+        keras.config.set_dtype_policy(policy)
+
+
+def _write_environment(run, spec, seed):
+    """env.json: as `train` writes it; `precision` is `"searched"` when mixed_precision is a space."""
+    training = spec.rendered()["training"]
+    searched = isinstance(training.get("mixed_precision"), dict)
+    precision = "searched" if searched else precision_of(training)
+    run.write_json("env.json", reports.environment(precision, seed))
+
+
+def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
+    if is_distributed_worker():
+        if workers:
+            return workers_module.supervise_remote(spec, data, out, workers, quiet)
+        return workers_module.run_worker(spec, data, out)
+    if resume and out is None:
+        raise ArchbuilderError("--resume needs --out RUN_DIR: the run directory to continue")
+    if resume and RunDir(out).done:
+        if not quiet:
+            print(f"{out}: already finished ({DONE} exists); nothing to resume")
+        return _finished_result(RunDir(out))
+    run = RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root)
+    run_dir = run.path
+    if resume:
+        _check_same_spec(run_dir, spec.doc)
+    run.write_json("spec.json", spec.doc)
+    if workers is not None:
+        # The chief only serves the oracle while workers train: on JAX its device query (for
+        # env.json) must not preallocate 75% of a GPU the workers are about to share.
+        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    settings = search_settings(spec)
+    _write_environment(run, spec, settings["seed"])
+    objective = objective_of(spec)
+    dataset = prepare_data(spec, data)
+    hypermodel = SpecHyperModel(spec, dataset=dataset)
+    report = Report(run_dir, hypermodel, objective, quiet=quiet)
+    deadline = time.monotonic() + settings["max_time"] if settings.get("max_time") else None
+    if workers is not None:
+        write_job(run_dir, spec, data, quiet)
+        tuner_ = workers_module.run_chief(spec, settings, objective, hypermodel, run_dir, report, deadline,
+                                          workers)
+    else:
+        tuner_ = make_tuner(settings, objective, hypermodel, run_dir, PROJECT, on_trial_end=report.trial_ended,
+                            deadline=deadline)
+        report.oracle = tuner_.oracle
+        report.header(settings, resumed=finished_count(tuner_.oracle))
+        tuner_.search(dataset, verbose=0)
+    return _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet)
+
+
+def _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet):
+    oracle = tuner_.oracle
+    run_dir = run.path
+    rows = report.write_csv()
+    if rows:
+        report.write_plot(rows)
+    completed = [t for t in oracle.trials.values() if t.status == "COMPLETED" and t.score is not None]
+    failed = [r for r in rows if r["status"] != "COMPLETED"]
+    result = TuneResult(trials=report.frame(rows), best_spec=None, best_model=None, run_dir=run_dir,
+                        objective=report.objective.name)
+    if completed:
+        best = oracle.get_best_trials(1)[0]
+        result.best_spec = best_spec(spec, hypermodel, best, data)
+        run.write_json("best.json", result.best_spec)
+        result.best_model, retrained = _best_model(tuner_, best, hypermodel, dataset)
+        run.save_model("best_model.keras", result.best_model)
+        result.best_score = best.score
+        summary = (f"Best trial {best.trial_id}: {report.objective.name} = {best.score:.4f} "
+                   f"({len(completed)} completed, {len(failed)} failed); wrote {run_dir}/best.json"
+                   + (" (best model retrained: no checkpoint)" if retrained else ""))
+    limit = getattr(oracle, "failure_limit", None)
+    if limit is not None:
+        reasons = sorted({r["error"] for r in failed if r["error"]})
+        raise TrialError(f"the search stopped: {limit} trials failed in a row (tuning.max_consecutive_failed_"
+                         f"trials); {len(completed)} completed, {len(failed)} failed; see {run_dir}/trials.csv; "
+                         f"last reason: {failed[-1]['error'] if failed else '?'}"
+                         + (f" ({len(reasons)} distinct reasons)" if len(reasons) > 1 else ""))
+    if not completed:
+        raise TrialError(f"no trial finished ({len(failed)} failed); see {run_dir}/trials.csv")
+    run.finish()
+    if not quiet:
+        print(summary, flush=True)
+    return result
+
+

@@ -1,0 +1,40 @@
+"""Run directories and `.keras` files written by archbuilder 0.1.0 (tests/fixtures/release-0.1.0) still work.
+
+They were made by `make_legacy.py` beside them, from the released commit; their
+predictions then are recorded beside them too.
+"""
+
+import pathlib
+
+import numpy as np
+import pandas as pd
+
+import archbuilder
+from archbuilder.layers.safe_load import load_model_safely
+
+RELEASE = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "release-0.1.0"
+
+
+def test_every_model_file_of_the_release_still_loads_safely():
+    files = sorted(RELEASE.glob("*_run/*.keras"))
+    assert len(files) == 4
+    for path in files:
+        model = load_model_safely(str(path))
+        assert model.count_params() > 0
+
+
+def test_a_release_run_predicts_what_it_predicted_then():
+    for run, inputs in (("legacy_wine_run", "wine.csv"), ("legacy_images_run", "tiny_images_x.npy")):
+        now = archbuilder.predict(str(RELEASE / run), str(RELEASE / inputs))
+        then = pd.read_csv(RELEASE / f"{run.removesuffix('_run')}_predictions.csv", dtype={"prediction": str})
+        assert list(now.columns) == list(then.columns)
+        assert list(now["prediction"].astype(str)) == list(then["prediction"])
+        np.testing.assert_allclose(now.drop(columns="prediction").to_numpy(float),
+                                   then.drop(columns="prediction").to_numpy(float), rtol=1e-5, atol=1e-6)
+
+
+def test_a_release_run_evaluates_as_it_did_then():
+    metrics = archbuilder.evaluate(str(RELEASE / "legacy_wine_run"), {"path": str(RELEASE / "wine.csv"),
+                                                                      "target": "cultivar", "normalize": True})
+    assert abs(metrics["test_accuracy"] - 0.4000000059604645) < 1e-6
+    assert abs(metrics["test_loss"] - 1.0489102602005005) < 1e-4
