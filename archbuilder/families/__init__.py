@@ -24,7 +24,7 @@ from archbuilder.text import did_you_mean
 
 __all__ = ["Family", "register_family", "get_family", "family_names", "BUILTIN"]
 
-BUILTIN = ("cnn", "rnn", "autoencoder", "custom")
+BUILTIN = ("cnn", "rnn", "autoencoder", "custom", "mlp")
 
 
 def _no_checks(doc):

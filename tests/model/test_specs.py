@@ -108,9 +108,16 @@ def mnist1d_sparse_ae():
     return keras.Model(inputs, {"reconstruction": reconstruction, "head": head})
 
 
+def wine_mlp():
+    inputs = keras.Input((13,))
+    x = layers.Activation("relu")(layers.BatchNormalization()(layers.Dense(32)(inputs)))
+    x = layers.Activation("relu")(layers.Add()([layers.Dense(32)(x), x]))
+    return keras.Model(inputs, layers.Dense(3, activation="softmax")(layers.Dropout(0.1)(x)))
+
+
 HAND_WRITTEN = {f.__name__: f for f in (fashion_cnn, fashion_denoising_ae, imdb_bilstm, mnist1d_cnn,
                                         mnist1d_cnn_tune, mnist1d_contractive_ae, mnist1d_gru, mnist1d_resmlp,
-                                        mnist1d_rnn_tune, mnist1d_sparse_ae)}
+                                        mnist1d_rnn_tune, mnist1d_sparse_ae, wine_mlp)}
 
 
 def test_every_shipped_spec_has_a_hand_written_model():
