@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Benches 1 and 2 on a GPU host, installing nothing from the network (JAX backend).
-# Needs carry/ from bench/fetch_wheels.sh. Usage: bash bench/gpu_run.sh [train|overhead|tune|all]
+# Benches 1, 2 and 5 on a GPU host, installing nothing from the network (JAX backend).
+# Needs carry/ from bench/fetch_wheels.sh. Usage: bash bench/gpu_run.sh [train|overhead|tune|pack|all]
+# `pack` (bench 5, issue 13) fits one 10-minute command: 32 Fashion-MNIST trials x 2 epochs, hand-written
+# keras-tuner against `--pack 32` with lax.scan epochs (the GPU default), then one program per step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pip install --no-index --no-deps --quiet carry/wheels/*.whl
@@ -14,3 +16,7 @@ if [[ "$what" == overhead || "$what" == all ]]; then
   python bench/trial_overhead.py --samples 60000 --trials 3 | tee "${OUT:-.}/trial_overhead.md"
 fi
 if [[ "$what" == tune || "$what" == all ]]; then python bench/tune_throughput.py --seeds 1 2 | tee "${OUT:-.}/tune_throughput.md"; fi
+if [[ "$what" == pack || "$what" == all ]]; then
+  python bench/pack_throughput.py --fashion --pack 32 --trials 32 --epochs 2 --seeds 1 --skip-sequential --scan-both \
+    | tee "${OUT:-.}/pack_throughput.md"
+fi

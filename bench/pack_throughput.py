@@ -16,7 +16,8 @@ is the best trial's `val_accuracy`. Repeated for each seed; means are printed.
 
     KERAS_BACKEND=jax python bench/pack_throughput.py --seeds 1 2        # CPU (issue 13's targets)
     KERAS_BACKEND=jax python bench/pack_throughput.py --memory            # peak RSS after 1 and 4 packs of 4
-    KERAS_BACKEND=jax python bench/pack_throughput.py --fashion --pack 32 --trials 32 --epochs 3   # GPU
+    KERAS_BACKEND=jax python bench/pack_throughput.py --fashion --pack 32 --trials 32 --epochs 2 --seeds 1 --skip-sequential --scan-both
+        (the GPU run, bench/gpu_run.sh pack: the packed search with lax.scan epochs, then one program per step)
     SMOKE=1 ...                                                            # 4 trials x 1 epoch, a quick check
 
 `--fashion`: the Fashion-MNIST reference CNN of ../shared/bench/reference_baseline.py
@@ -134,8 +135,8 @@ print("RESULT " + json.dumps({"seconds": seconds, "trials": len(result.trials), 
 """
 
 
-def _result(script, payload):
-    _, out = run([sys.executable, "-c", script, json.dumps(payload)])
+def _result(script, payload, env=None):
+    _, out = run([sys.executable, "-c", script, json.dumps(payload)], env=env)
     line = next(line for line in out.splitlines() if line.startswith("RESULT "))
     return json.loads(line[len("RESULT "):])
 
@@ -145,24 +146,33 @@ def throughput(args):
     doc = spec(args.fashion, trials, epochs)
     baseline = os.path.join(ROOT, "..", "shared", "bench", "reference_baseline.py")
     baseline = os.environ.get("REFERENCE_BASELINE", baseline)
-    runs = {"keras-tuner RandomSearch (hand-written)": [], "archbuilder tune (pack 1)": [],
-            f"archbuilder tune --pack {args.pack}": []}
+    sequential = "archbuilder tune (pack 1)"
+    packed = {f"archbuilder tune --pack {args.pack}": None}
+    if args.scan_both:  # the accelerators' default (an epoch per program) and one program per step
+        packed = {f"archbuilder tune --pack {args.pack}, lax.scan epochs": {"ARCHBUILDER_PACK_SCAN": "on"},
+                  f"archbuilder tune --pack {args.pack}, one program per step": {"ARCHBUILDER_PACK_SCAN": "off"}}
+    runs = {"keras-tuner RandomSearch (hand-written)": [], **({} if args.skip_sequential else {sequential: []}),
+            **{name: [] for name in packed}}
     names = list(runs)
     for seed in args.seeds:
         common = {"seed": seed, "trials": trials, "epochs": epochs, "fashion": args.fashion, "smoke": SMOKE}
         runs[names[0]].append(_result(KERAS_TUNER, {**common, "baseline": os.path.abspath(baseline)}))
-        runs[names[1]].append(_result(ARCHBUILDER, {**common, "spec": doc, "pack": 1}))
-        runs[names[2]].append(_result(ARCHBUILDER, {**common, "spec": doc, "pack": args.pack}))
+        if sequential in runs:
+            runs[sequential].append(_result(ARCHBUILDER, {**common, "spec": doc, "pack": 1}))
+        for name, env in packed.items():
+            runs[name].append(_result(ARCHBUILDER, {**common, "spec": doc, "pack": args.pack}, env))
         print(f"seed {seed}: " + json.dumps({name: results[-1] for name, results in runs.items()}), flush=True)
     per_hour = {name: statistics.mean(r["trials"] / r["seconds"] * 3600 for r in results)
                 for name, results in runs.items()}
     rows = []
     for name, results in runs.items():
+        against = f"{per_hour[name] / per_hour[sequential]:.2f}" if sequential in per_hour else "-"
         rows.append((name, f"{statistics.mean(r['seconds'] for r in results):.1f}", f"{per_hour[name]:.0f}",
-                     f"{per_hour[name] / per_hour[names[0]]:.2f}", f"{per_hour[name] / per_hour[names[1]]:.2f}",
+                     f"{per_hour[name] / per_hour[names[0]]:.2f}", against,
                      f"{statistics.mean(r['best_val_acc'] for r in results):.4f}"))
+    scan = os.environ.get("ARCHBUILDER_PACK_SCAN", "auto")
     print(f"machine: {machine()}; backend: {os.environ.get('KERAS_BACKEND', 'default')}; smoke: {SMOKE}; "
-          f"{trials} trials x {epochs} epochs; seeds {args.seeds}")
+          f"{trials} trials x {epochs} epochs; seeds {args.seeds}; ARCHBUILDER_PACK_SCAN={scan}")
     table(rows, ["search", "seconds (mean)", "trials per hour", "x keras-tuner", "x archbuilder pack 1",
                  "best val acc (mean)"])
 
@@ -193,6 +203,8 @@ def main():
     parser.add_argument("--fashion", action="store_true", help="the Fashion-MNIST reference CNN (a GPU run)")
     parser.add_argument("--memory", action="store_true", help="peak RSS after 1 and 4 packs instead")
     parser.add_argument("--memory-pack", type=int, default=4)
+    parser.add_argument("--skip-sequential", action="store_true", help="leave out archbuilder's pack 1 run")
+    parser.add_argument("--scan-both", action="store_true", help="the packed search with and without lax.scan")
     args = parser.parse_args()
     args.pack = args.pack if args.pack == "auto" else int(args.pack)
     started = time.time()

@@ -16,6 +16,7 @@ that finished; `--resume` gets the unfinished ones back first (keras-tuner's ret
 queue) and packs them together again.
 """
 
+import os
 import time
 
 import keras
@@ -27,9 +28,10 @@ from archbuilder.tuning.packs import auto_pack_size
 from archbuilder.tuning.packs import pack_key
 from archbuilder.tuning.packs import shape_names
 
-__all__ = ["search_in_packs", "packs_trials", "environment"]
+__all__ = ["SCAN_ENV", "search_in_packs", "packs_trials", "scans_epochs", "environment"]
 
 IDLE_SECONDS = 0.1  # between two asks while the oracle waits (hyperband between rounds)
+SCAN_ENV = "ARCHBUILDER_PACK_SCAN"  # on / off: an epoch's steps in one program (lax.scan); default: the fast path
 
 
 def packs_trials():
@@ -37,10 +39,24 @@ def packs_trials():
     return keras.backend.backend() == "jax"
 
 
+def scans_epochs():
+    """Whether a pack runs each epoch as one program (`lax.scan`): `ARCHBUILDER_PACK_SCAN`, else on the fast path.
+
+    On a CPU XLA runs convolutions inside a loop on a slower path, with other rounding
+    (tests/tuning/test_pack_fit.py): there each step is one program, bit-exact.
+    """
+    setting = os.environ.get(SCAN_ENV, "auto").strip().lower()
+    if setting in ("on", "1", "true"):
+        return True
+    if setting in ("off", "0", "false"):
+        return False
+    return fast_path.enabled()
+
+
 def environment(pack):
     """env.json's `pack` entry and the one-line note a search that cannot pack prints (or None)."""
     if packs_trials():
-        steps = "one program per epoch (lax.scan)" if fast_path.enabled() else "one program per step"
+        steps = "one program per epoch (lax.scan)" if scans_epochs() else "one program per step"
         return {"size": pack, "program": steps}, None
     backend = keras.backend.backend()
     note = (f"archbuilder: tuning.pack {pack}: packed trials need the JAX backend; on {backend} the trials of "
@@ -157,7 +173,7 @@ def _run_pack(tuner, trials, fit_args, fit_kwargs):
 
     try:
         if members:
-            pack_fit(members, scan=fast_path.enabled(), on_member_end=on_member_end)
+            pack_fit(members, scan=scans_epochs(), on_member_end=on_member_end)
     except Exception as error:  # noqa: BLE001 - the pack's program failed (out of memory, ...): its trials fail
         for one in packed:
             if one.left:

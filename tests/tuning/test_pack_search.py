@@ -117,6 +117,28 @@ def test_tune_pack_on_the_command_line(tmp_path):
         archbuilder.tune(load_spec(spec_doc({"max_trials": 2})), out=str(tmp_path / "w"), workers=1, pack="auto")
 
 
+def test_auto_sizes_a_pack_from_memory_and_the_trials_left(tmp_path):
+    doc = spec_doc({"max_trials": 5, "pack": "auto", "seed": 2})
+    archbuilder.tune(load_spec(doc), out=str(tmp_path / "run"), quiet=True)
+    rows = read_csv(tmp_path / "run")
+    assert len(rows) == 5 and len({row["conv[0].filters"] for row in rows}) == 1  # one pack of all five
+    with open(tmp_path / "run" / "env.json") as f:
+        assert json.load(f)["pack"]["size"] == "auto"
+
+
+def test_epochs_run_inside_one_program_on_the_fast_path_or_when_asked(monkeypatch):
+    from archbuilder.run import fast_path
+    from archbuilder.tuning import pack_search
+
+    monkeypatch.setattr(pack_search, "packs_trials", lambda: True)
+    monkeypatch.setenv(fast_path.ENV, "off")
+    assert pack_search.environment(4) == ({"size": 4, "program": "one program per step"}, None)
+    monkeypatch.setenv(fast_path.ENV, "on")
+    assert pack_search.environment(4) == ({"size": 4, "program": "one program per epoch (lax.scan)"}, None)
+    monkeypatch.setenv(pack_search.SCAN_ENV, "off")
+    assert not pack_search.scans_epochs()
+
+
 def test_auto_packs_what_fits_half_the_free_memory_at_most_the_trials_left():
     concrete = load_spec(spec_doc({}, seed=1, optimizer={"type": "adam", "learning_rate": 0.01})).concrete()
     concrete["regularization"] = {"l2": 1e-4}
