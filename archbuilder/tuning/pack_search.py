@@ -134,6 +134,7 @@ class _Packed:
 def _run_pack(tuner, trials, fit_args, fit_kwargs):
     """Trains `trials` (one pack key) together; each trial is ended as soon as its members are."""
     from archbuilder.tuning.pack_fit import Member
+    from archbuilder.tuning.pack_fit import PackError
     from archbuilder.tuning.pack_fit import pack_fit
 
     start = time.monotonic()
@@ -174,6 +175,9 @@ def _run_pack(tuner, trials, fit_args, fit_kwargs):
     try:
         if members:
             pack_fit(members, scan=scans_epochs(), on_member_end=on_member_end)
+    except PackError:  # refused before any member trained: they train one after another instead
+        for one in packed:
+            _run_alone(tuner, one.trial, fit_args, fit_kwargs)
     except Exception as error:  # noqa: BLE001 - the pack's program failed (out of memory, ...): its trials fail
         for one in packed:
             if one.left:
