@@ -9,6 +9,8 @@ import re
 
 from archbuilder.errors import SpecError
 from archbuilder.families.custom.spec import default_name
+from archbuilder.format.planner import positions
+from archbuilder.format.planner import values
 from archbuilder.format.shapes import ShapeError
 from archbuilder.format.shapes import conv_output
 from archbuilder.format.shapes import per_axis
@@ -16,7 +18,7 @@ from archbuilder.format.shapes import pool_output
 from archbuilder.format.shapes import rnn_params
 from archbuilder.text import shape as _fmt
 
-__all__ = ["plan", "custom_node"]
+__all__ = ["plan", "custom_node", "custom_flops"]
 
 
 def plan(planner, shape):
@@ -29,10 +31,12 @@ def plan(planner, shape):
         name = layer.get("name", default_name(i))
         try:
             in_shapes = [shapes[n] for n in names]
-            out, params, frozen = custom_node(layer, in_shapes if isinstance(inputs, list) else in_shapes[0])
+            given = in_shapes if isinstance(inputs, list) else in_shapes[0]
+            out, params, frozen = custom_node(layer, given)
         except ShapeError as e:
             raise SpecError(path, str(e)) from None
-        planner.add(name, layer["type"], out, params, path, frozen)
+        flops, estimated = custom_flops(layer, given, out, params)
+        planner.add(name, layer["type"], out, params, path, frozen, flops=flops, estimated=estimated)
         shapes[name] = out
         previous = name
 
@@ -220,3 +224,27 @@ def custom_node(layer, shape):
             raise ShapeError(f"cropping {amount} leaves nothing of {_fmt(shape[:-1])}")
         return (*sides, shape[-1]), 0, 0
     raise ShapeError(f"archbuilder cannot plan a {kind} layer")
+
+
+def custom_flops(layer, shape, out, params):
+    """`(multiply-adds per sample, estimated)` of one planned custom-family layer (see `format.planner`)."""
+    kind = layer["type"]
+    if isinstance(shape, list):
+        if kind != "Dot":
+            return 0, False
+        a = tuple(shape[0])
+        axes = layer["axes"] if isinstance(layer["axes"], list) else [layer["axes"]] * 2
+        (i,) = _axes(kind, axes[0], a)
+        return values(out) * (a[i] or 1), a[i] is None or None in out
+    estimated = None in shape
+    if kind == "Dense":
+        return positions(out) * shape[-1] * layer["units"], estimated
+    if "Conv" in kind:
+        weights = params - out[-1] * layer.get("use_bias", True)  # one bias per output channel
+        return positions(shape if kind.endswith("Transpose") else out) * weights, estimated
+    if kind in ("SimpleRNN", "LSTM", "GRU"):
+        cell = {"SimpleRNN": "simple"}.get(kind, kind.lower())
+        return rnn_params(cell, shape[-1], layer["units"], use_bias=False) * (shape[0] or 1), estimated
+    if kind in ("BatchNormalization", "LayerNormalization", "GroupNormalization", "PReLU"):
+        return values(shape), estimated
+    return 0, False
