@@ -48,13 +48,18 @@ from archbuilder.tuning.hypermodel import SpecHyperModel
 from archbuilder.tuning.job import finished_count
 from archbuilder.tuning.job import write_job
 from archbuilder.tuning.pack_search import environment as pack_environment
+from archbuilder.tuning.pareto import objective_value
+from archbuilder.tuning.pareto import select
+from archbuilder.tuning.pareto import write_plot as write_pareto_plot
 from archbuilder.tuning.settings import objective_of
+from archbuilder.tuning.settings import objectives_of
 from archbuilder.tuning.settings import search_settings
 from archbuilder.tuning.settings import tuning_overrides
 from archbuilder.tuning.trials import Report
 from archbuilder.tuning.tuners import PROJECT
 from archbuilder.tuning.tuners import is_distributed_worker
 from archbuilder.tuning.tuners import make_tuner
+from archbuilder.tuning.warm_start import warm_start_points
 
 __all__ = ["TuneResult", "tune", "best_spec"]
 
@@ -157,7 +162,8 @@ def _finished_result(run):
 
 
 def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, out=None, overwrite=False,
-         resume=False, workers=None, overrides=(), seed=None, quiet=False, runs_root="runs", pack=None):
+         resume=False, workers=None, overrides=(), seed=None, quiet=False, runs_root="runs", pack=None,
+         warm_start=None):
     """Searches a spec's search spaces with keras-tuner and writes a run directory.
 
     Args:
@@ -175,6 +181,8 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
         seed: short for the override `training.seed=N`.
         quiet: no trial table.
         pack: trials trained together on JAX, a number or `"auto"` (overrides `tuning.pack`).
+        warm_start: a run directory, `trials.csv` or `best.json` whose points are tried first
+            (`archbuilder.tuning.warm_start`).
 
     Returns:
         A `TuneResult`; in a worker process (`KERASTUNER_TUNER_ID` names a worker), None.
@@ -189,7 +197,7 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
     spec = load_spec(spec_or_path, overrides + tuning_overrides(tuner, max_trials, max_time, pack))
     policy = keras.config.dtype_policy()  # trials set the global precision policy; give it back after
     try:
-        return _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root)
+        return _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, warm_start)
     finally:
         keras.config.set_dtype_policy(policy)
 
@@ -210,7 +218,17 @@ def _write_environment(run, spec, settings):
     run.write_json("env.json", environment)
 
 
-def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
+def _enqueued(spec, settings, space, objective, warm_start):
+    """The warm-start points of `--warm-start` (keras-tuner values), checked before anything runs."""
+    if warm_start is None:
+        return []
+    if settings["tuner"] == "grid":
+        raise SpecErrors([SpecError("$.tuning.tuner", "a grid search walks every point from the defaults: "
+                                    "--warm-start needs the random, bayesian or hyperband tuner", spec.source)])
+    return warm_start_points(warm_start, space, objective)
+
+
+def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, warm_start=None):
     if workers is not None and search_settings(spec)["pack"] != 1:
         raise SpecErrors([SpecError("$.tuning.pack", "packed trials run in one process; use tuning.pack or "
                                     "--workers, not both", spec.source)])
@@ -234,54 +252,87 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
         # env.json) must not preallocate 75% of a GPU the workers are about to share.
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     settings = search_settings(spec)
+    objective, objectives = objective_of(spec), objectives_of(spec)
+    hypermodel = SpecHyperModel(spec)
+    chosen = {"objectives": objectives, "enqueued": _enqueued(spec, settings, hypermodel.space, objective, warm_start)}
     _write_environment(run, spec, settings)
-    objective = objective_of(spec)
-    dataset = prepare_data(spec, data)
-    hypermodel = SpecHyperModel(spec, dataset=dataset)
-    report = Report(run_dir, hypermodel, objective, quiet=quiet)
+    hypermodel.dataset = dataset = prepare_data(spec, data)
+    report = Report(run_dir, hypermodel, objective, quiet=quiet, objectives=objectives)
     deadline = time.monotonic() + settings["max_time"] if settings.get("max_time") else None
     if workers is not None:
         write_job(run_dir, spec, data, quiet)
         tuner_ = workers_module.run_chief(spec, settings, objective, hypermodel, run_dir, report, deadline,
-                                          workers)
+                                          workers, **chosen)
     else:
         tuner_ = make_tuner(settings, objective, hypermodel, run_dir, PROJECT, on_trial_end=report.trial_ended,
-                            deadline=deadline)
+                            deadline=deadline, **chosen)
         report.oracle = tuner_.oracle
         report.header(settings, resumed=finished_count(tuner_.oracle))
         tuner_.search(dataset, verbose=0)
-    return _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet)
+    return _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet, settings)
 
 
-def _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet):
+def _write_front(run, spec, hypermodel, oracle, report, rows, front, best, data):
+    """pareto.csv (trials.csv's rows of the front), pareto/TRIAL_ID.json (their specs) and pareto.png."""
+    ids = {r["trial_id"] for r in front}
+    lines = report.csv_text(rows).splitlines(keepends=True)
+    run.write_text("pareto.csv", "".join([lines[0]] + [line for r, line in zip(rows, lines[1:]) if r["trial_id"] in ids]))
+    os.makedirs(run.file("pareto"), exist_ok=True)
+    for trial_id in sorted(ids, key=int):
+        run.write_json(os.path.join("pareto", f"{trial_id}.json"), best_spec(spec, hypermodel, oracle.trials[trial_id], data))
+    write_pareto_plot(run.file("pareto.png"), rows, front, best, report.objectives, report.objective.name)
+
+
+def _counts(rows):
+    counted = {}
+    for row in rows:
+        counted[row["status"].lower()] = counted.get(row["status"].lower(), 0) + 1
+    return ", ".join(f"{n} {status}" for status, n in counted.items())
+
+
+def _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet, settings):
     oracle = tuner_.oracle
     run_dir = run.path
     rows = report.write_csv()
     if rows:
         report.write_plot(rows)
-    completed = [t for t in oracle.trials.values() if t.status == "COMPLETED" and t.score is not None]
-    failed = [r for r in rows if r["status"] != "COMPLETED"]
+    objectives, primary = report.objectives, report.objective.name
+    chosen, front, note = select(rows, objectives, primary, settings["select"])
+    failed = [r for r in rows if r["status"] == "FAILED"]
     result = TuneResult(trials=report.frame(rows), best_spec=None, best_model=None, run_dir=run_dir,
-                        objective=report.objective.name)
-    if completed:
-        best = oracle.get_best_trials(1)[0]
+                        objective=primary)
+    if note and not quiet:
+        print(note, file=sys.stderr, flush=True)
+    if chosen is not None:
+        best = oracle.trials[chosen["trial_id"]]
+        if len(objectives) > 1:
+            _write_front(run, spec, hypermodel, oracle, report, rows, front, chosen, data)
         result.best_spec = best_spec(spec, hypermodel, best, data)
         run.write_json("best.json", result.best_spec)
         result.best_model, retrained = _best_model(tuner_, best, hypermodel, dataset)
         run.save_model("best_model.keras", result.best_model)
         result.best_score = best.score
-        summary = (f"Best trial {best.trial_id}: {report.objective.name} = {best.score:.4f} "
-                   f"({len(completed)} completed, {len(failed)} failed); wrote {run_dir}/best.json"
+        values = ", ".join(f"{o.name} = {objective_value(chosen, o.name, primary):.6g}" for o in objectives)
+        summary = (f"Best trial {best.trial_id}: {values} ({_counts(rows)})"
+                   + (f"; {len(front)} on the Pareto front (pareto.csv)" if len(objectives) > 1 else "")
+                   + f"; wrote {run_dir}/best.json"
                    + (" (best model retrained: no checkpoint)" if retrained else ""))
+    infeasible = getattr(oracle, "infeasible_limit", None)
+    if infeasible is not None:
+        message = (f"the search stopped: the last {infeasible} sampled points broke tuning.constraints "
+                   f"(tuning.max_infeasible); see {run_dir}/trials.csv; loosen the constraints or narrow the spaces")
+        if chosen is None:
+            raise TrialError(message)
+        print(f"archbuilder: {message}", file=sys.stderr, flush=True)
     limit = getattr(oracle, "failure_limit", None)
     if limit is not None:
         reasons = sorted({r["error"] for r in failed if r["error"]})
         raise TrialError(f"the search stopped: {limit} trials failed in a row (tuning.max_consecutive_failed_"
-                         f"trials); {len(completed)} completed, {len(failed)} failed; see {run_dir}/trials.csv; "
+                         f"trials); {_counts(rows)}; see {run_dir}/trials.csv; "
                          f"last reason: {failed[-1]['error'] if failed else '?'}"
                          + (f" ({len(reasons)} distinct reasons)" if len(reasons) > 1 else ""))
-    if not completed:
-        raise TrialError(f"no trial finished ({len(failed)} failed); see {run_dir}/trials.csv")
+    if chosen is None:
+        raise TrialError(f"no trial finished ({_counts(rows) or 'no trials'}); see {run_dir}/trials.csv")
     run.finish()
     if not quiet:
         print(summary, flush=True)
