@@ -1,0 +1,290 @@
+"""The TensorFlow side of `archbuilder export`: write an artifact, run it in its own runtime, compare.
+
+Every format is written from a TensorFlow-backend process (`archbuilder.run.export`
+starts one when the caller runs another backend): a `.keras` file loads on any
+backend, and TensorFlow is the one backend that writes all three formats.
+
+- `saved_model`: `model.export(format="tf_saved_model")`, run with `tf.saved_model.load`.
+- `onnx`: that SavedModel converted by tf2onnx's saved-model loader (Keras's own ONNX
+  path turns `Normalization`'s constants into extra graph inputs), run with onnxruntime.
+- `litert`: `model.export(format="litert")` with TFLite's builtin operators only, so an
+  operator LiteRT cannot run fails here rather than on a device; recurrent layers are
+  unrolled over the training data's number of steps first (their loop would need
+  TensorFlow's own ops). Run with `ai_edge_litert`'s interpreter.
+
+Before export, a model trained in bfloat16 is rebuilt in float32 with the same weights
+(ONNX Runtime and LiteRT have no bfloat16 kernels for these layers).
+"""
+
+import contextlib
+import io
+import os
+import re
+import shutil
+import tempfile
+
+import numpy as np
+
+from archbuilder.errors import ArchbuilderError
+from archbuilder.format import defaults as D
+
+__all__ = ["FORMATS", "PACKAGES", "ExportError", "layers_of", "prepare", "write_artifact", "run_artifact",
+           "artifact_signature", "layer_named_in", "export_error", "remove"]
+
+FORMATS = dict(zip(D.EXPORT_FORMATS, ("_saved_model", ".onnx", ".tflite")))  # format -> suffix of the default path
+PACKAGES = {"saved_model": (), "onnx": ("tf2onnx", "onnx", "onnxruntime"), "litert": ("ai_edge_litert",)}
+RNN_CLASSES = {"SimpleRNN", "LSTM", "GRU"}
+LOW_PRECISION = {"bfloat16", "mixed_bfloat16", "float16", "mixed_float16"}
+
+
+class ExportError(ArchbuilderError):
+    """An export that cannot be done or did not verify; one line."""
+
+
+def _walk(config, visit):
+    stack = [config]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            visit(value)
+            stack.extend(v for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend(v for v in value if isinstance(v, (dict, list)))
+
+
+def layers_of(model):
+    """Every layer of a model, nested models' layers included, depth first."""
+    import keras
+
+    found = []
+    for layer in model.layers:
+        found.append(layer)
+        if isinstance(layer, keras.Model):
+            found += layers_of(layer)
+        inner = getattr(layer, "forward_layer", None)  # Bidirectional
+        if inner is not None:
+            found += [inner, layer.backward_layer]
+    return found
+
+
+def _fixed_shape(batch_shape, shapes):
+    """`batch_shape` with its open axes taken from the first of `shapes` that fits it, or None."""
+    for shape in shapes:
+        if len(shape) == len(batch_shape) - 1 and all(a is None or a == b for a, b in zip(batch_shape[1:], shape)):
+            return [batch_shape[0]] + list(shape)
+    return None
+
+
+def prepare(model, fmt, contract, source):
+    """The model to export: float32, called once, RNNs unrolled for LiteRT. Returns `(model, notes)`.
+
+    Raises:
+        ExportError: LiteRT of a recurrent layer over a variable number of steps that no training data fixed.
+    """
+    config = model.get_config()
+    notes, problems = [], []
+
+    def to_float32(obj):
+        dtype = obj.get("config", {}).get("dtype") if isinstance(obj.get("config"), dict) else None
+        if isinstance(dtype, dict) and dtype.get("config", {}).get("name") in LOW_PRECISION:
+            dtype["config"]["name"] = "float32"
+            notes.append("float32")
+        elif isinstance(dtype, str) and dtype in LOW_PRECISION:
+            obj["config"]["dtype"] = "float32"
+            notes.append("float32")
+
+    _walk(config, to_float32)
+    rnns = [layer for layer in layers_of(model) if type(layer).__name__ in RNN_CLASSES]
+    if fmt == "litert" and rnns:
+        shapes = [s for s in (contract["input"]["shape"], contract["trained_input"]["shape"]) if None not in s]
+
+        def unroll(obj):
+            if obj.get("class_name") in RNN_CLASSES:
+                obj["config"]["unroll"] = True
+            if obj.get("class_name") == "InputLayer" and None in obj["config"]["batch_shape"][1:]:
+                fixed = _fixed_shape(obj["config"]["batch_shape"], shapes)
+                if fixed is None:
+                    problems.append(obj["config"]["batch_shape"])
+                obj["config"]["batch_shape"] = fixed or obj["config"]["batch_shape"]
+
+        _walk(config, unroll)
+        if problems:
+            layer = rnns[0]
+            raise ExportError(f"{source}: cannot export to litert (tensorflow backend): layer {layer.name!r} "
+                              f"({type(layer).__name__}) runs over a variable number of steps (input shape "
+                              f"{problems[0][1:]}), which LiteRT's builtin operators cannot loop over; export "
+                              "saved_model or onnx, or train with a fixed input.shape")
+        notes.append(f"unrolled over {shapes[0][0] if shapes and shapes[0] else '?'} steps")
+    if notes:
+        import keras
+
+        rebuilt = keras.Model.from_config(config)
+        rebuilt.set_weights(model.get_weights())
+        model = rebuilt
+    first = model.inputs[0]
+    shape = [d if d is not None else 1 for d in first.shape[1:]]
+    model(np.zeros([1] + shape, dtype=_numpy_dtype(first.dtype)))  # exporters want a model that was called
+    return model, sorted(set(n for n in notes if n == "float32")) + [n for n in notes if n != "float32"]
+
+
+def _numpy_dtype(name):
+    name = str(name)
+    return np.float32 if "bfloat16" in name else np.dtype(name)
+
+
+# ---------------------------------------------------------------- write
+
+
+def _savedmodel_to_onnx(folder, path):
+    from archbuilder import compat
+
+    import tensorflow as tf
+
+    loader = compat.tf2onnx_loader
+    graph_def, inputs, outputs, tables, renames = loader.from_saved_model(
+        folder, None, None, tag="serve", signatures=["serving_default"], return_initialized_tables=True,
+        return_tensors_to_rename=True)
+    with tf.device("/cpu:0"):
+        compat.tf2onnx_convert_common(graph_def, name="archbuilder", opset=None, input_names=inputs,
+                                      output_names=outputs, tensors_to_rename=renames, initialized_tables=tables,
+                                      output_path=path)
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Converters print progress (Keras's "Saved artifact", tf2onnx's log lines): keep stdout for results."""
+    import logging
+
+    logger = logging.getLogger("tf2onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def write_artifact(model, fmt, path):
+    """Writes `model` as `fmt` at `path` (which must not exist)."""
+    with _quiet():
+        if fmt == "saved_model":
+            model.export(path, format="tf_saved_model", verbose=False)
+        elif fmt == "onnx":
+            with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(path))) as folder:
+                model.export(os.path.join(folder, "sm"), format="tf_saved_model", verbose=False)
+                _savedmodel_to_onnx(os.path.join(folder, "sm"), path)
+        else:
+            import tensorflow as tf
+
+            model.export(path, format="litert", verbose=False,
+                         target_spec={"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]})
+
+
+# ---------------------------------------------------------------- run
+
+
+def run_artifact(fmt, path, x):
+    """The artifact's outputs on `x`, as `{output name: array}`."""
+    if fmt == "saved_model":
+        import tensorflow as tf
+
+        loaded = tf.saved_model.load(path)  # keep the object alive while serving from it
+        signature = loaded.signatures["serving_default"]
+        (name,) = signature.structured_input_signature[1]
+        outputs = signature(**{name: tf.constant(x)})
+        return {key: np.asarray(value.numpy(), np.float32) for key, value in outputs.items()}
+    if fmt == "onnx":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        values = session.run(None, {session.get_inputs()[0].name: x})
+        return {o.name: np.asarray(v, np.float32) for o, v in zip(session.get_outputs(), values)}
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=path)
+    (name,) = interpreter.get_signature_list()["serving_default"]["inputs"]
+    outputs = interpreter.get_signature_runner("serving_default")(**{name: x})
+    return {key: np.asarray(value, np.float32) for key, value in outputs.items()}
+
+
+def _size(d):
+    """An axis size as a runtime reports it (`None`, `-1`, `'unk__7'` for an open axis) -> int or None."""
+    try:
+        return int(d) if d is not None and int(d) >= 0 else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _spec(name, shape, dtype):
+    return {"name": name, "shape": [_size(d) for d in shape], "dtype": str(dtype)}
+
+
+def artifact_signature(fmt, path):
+    """`(inputs, outputs)`: each a list of `{"name", "shape", "dtype"}` as the artifact's runtime reports them."""
+    if fmt == "saved_model":
+        import tensorflow as tf
+
+        loaded = tf.saved_model.load(path)
+        signature = loaded.signatures["serving_default"]
+        inputs = [_spec(k, v.shape, v.dtype.name) for k, v in signature.structured_input_signature[1].items()]
+        outputs = [_spec(k, v.shape, v.dtype.name) for k, v in sorted(signature.structured_outputs.items())]
+        return inputs, outputs
+    if fmt == "onnx":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        dtype = {"tensor(float)": "float32", "tensor(uint8)": "uint8", "tensor(int32)": "int32",
+                 "tensor(int64)": "int64", "tensor(double)": "float64"}
+        return ([_spec(i.name, i.shape, dtype.get(i.type, i.type)) for i in session.get_inputs()],
+                [_spec(o.name, o.shape, dtype.get(o.type, o.type)) for o in session.get_outputs()])
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=path)
+    runner = interpreter.get_signature_runner("serving_default")
+    details = [runner.get_input_details(), runner.get_output_details()]
+    return tuple([_spec(k, d["shape_signature"], np.dtype(d["dtype"]).name) for k, d in sorted(part.items())]
+                 for part in details)
+
+
+# ---------------------------------------------------------------- errors
+
+
+def layer_named_in(text, model):
+    """The model's layer a converter message points at (through its TF name scopes), or None."""
+    best = None
+    for layer in layers_of(model):
+        if re.search(rf"(?<![\w]){re.escape(layer.name)}(_\d+)?(/|\b)", text):
+            if best is None or len(layer.name) > len(best.name):
+                best = layer
+    return best
+
+
+def export_error(e, fmt, model, source):
+    """An exception of a converter or runtime as one line naming the format, the backend and the layer."""
+    if isinstance(e, ArchbuilderError):
+        return e
+    if isinstance(e, ImportError):
+        needed = ", ".join(PACKAGES[fmt]) or "tensorflow"
+        return ExportError(f"{source}: cannot export to {fmt}: it needs {needed} ({type(e).__name__}: "
+                           f"{str(e).splitlines()[0] if str(e) else e.name}); install them with "
+                           "pip install 'archbuilder[export]'")
+    text = " ".join(str(e).split()) or type(e).__name__
+    errors = getattr(e, "errors", None)  # tf.lite's ConverterError lists its errors
+    if errors:
+        text = " ".join(" ".join(str(getattr(err, "message", err)).split()) for err in errors[:1])
+    layer = layer_named_in(str(e) + " " + text, model)
+    where = f"layer {layer.name!r} ({type(layer).__name__})" if layer is not None else "the model"
+    op = re.search(r"'(tf\.\w+)' op|operator '?(\w+)'?|Op:? ?(\w+)", text)
+    what = f" needs {next(g for g in op.groups() if g)}, which the converter cannot handle" if op else ""
+    return ExportError(f"{source}: cannot export to {fmt} (tensorflow backend): {where}{what}: "
+                       f"{type(e).__name__}: {text[:240]}")
+
+
+def remove(path):
+    """Deletes a file or folder if it is there."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
