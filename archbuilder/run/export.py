@@ -139,9 +139,10 @@ def export_here(model, fmt, output, x, tolerance=TOLERANCE, overwrite=False, sou
         for label, outputs in (references or {}).items():
             checks[label] = (outputs, BFLOAT16_TOLERANCE if "float32" in notes else tolerance)
         F.write_artifact(prepared, fmt, tmp)
-        got = F.run_artifact(fmt, tmp, x)
-        one = F.run_artifact(fmt, tmp, x[:1])  # a dynamic batch axis: batches of 1 and of N
-        inputs, outputs = F.artifact_signature(fmt, tmp)
+        artifact = F.Artifact(fmt, tmp)
+        got, one = artifact(x), artifact(x[:1])  # a dynamic batch axis: batches of N and of 1
+        inputs, outputs = artifact.inputs, artifact.outputs
+        del artifact  # a SavedModel's variables stay open while it lives
     except Exception as e:  # converters and runtimes raise many types; each becomes one line
         F.remove(tmp)
         raise F.export_error(e, fmt, prepared, source) from e

@@ -18,6 +18,7 @@ Before export, a model trained in bfloat16 is rebuilt in float32 with the same w
 
 import contextlib
 import io
+import json
 import os
 import re
 import shutil
@@ -28,8 +29,8 @@ import numpy as np
 from archbuilder.errors import ArchbuilderError
 from archbuilder.format import defaults as D
 
-__all__ = ["FORMATS", "PACKAGES", "ExportError", "layers_of", "prepare", "write_artifact", "run_artifact",
-           "artifact_signature", "layer_named_in", "export_error", "remove"]
+__all__ = ["FORMATS", "PACKAGES", "ExportError", "Artifact", "layers_of", "prepare", "write_artifact",
+           "layer_named_in", "export_error", "remove"]
 
 FORMATS = dict(zip(D.EXPORT_FORMATS, ("_saved_model", ".onnx", ".tflite")))  # format -> suffix of the default path
 PACKAGES = {"saved_model": (), "onnx": ("tf2onnx", "onnx", "onnxruntime"), "litert": ("ai_edge_litert",)}
@@ -111,8 +112,8 @@ def prepare(model, fmt, contract, source):
         if problems:
             layer = rnns[0]
             raise ExportError(f"{source}: cannot export to litert (tensorflow backend): layer {layer.name!r} "
-                              f"({type(layer).__name__}) runs over a variable number of steps (input shape "
-                              f"{problems[0][1:]}), which LiteRT's builtin operators cannot loop over; export "
+                              f"({type(layer).__name__}) runs over a variable number of steps (input.shape "
+                              f"{json.dumps(list(problems[0][1:]))}), which LiteRT's builtin operators cannot loop over; export "
                               "saved_model or onnx, or train with a fixed input.shape")
         notes.append(f"unrolled over {shapes[0][0] if shapes and shapes[0] else '?'} steps")
     if notes:
@@ -184,30 +185,6 @@ def write_artifact(model, fmt, path):
 # ---------------------------------------------------------------- run
 
 
-def run_artifact(fmt, path, x):
-    """The artifact's outputs on `x`, as `{output name: array}`."""
-    if fmt == "saved_model":
-        import tensorflow as tf
-
-        loaded = tf.saved_model.load(path)  # keep the object alive while serving from it
-        signature = loaded.signatures["serving_default"]
-        (name,) = signature.structured_input_signature[1]
-        outputs = signature(**{name: tf.constant(x)})
-        return {key: np.asarray(value.numpy(), np.float32) for key, value in outputs.items()}
-    if fmt == "onnx":
-        import onnxruntime
-
-        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-        values = session.run(None, {session.get_inputs()[0].name: x})
-        return {o.name: np.asarray(v, np.float32) for o, v in zip(session.get_outputs(), values)}
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=path)
-    (name,) = interpreter.get_signature_list()["serving_default"]["inputs"]
-    outputs = interpreter.get_signature_runner("serving_default")(**{name: x})
-    return {key: np.asarray(value, np.float32) for key, value in outputs.items()}
-
-
 def _size(d):
     """An axis size as a runtime reports it (`None`, `-1`, `'unk__7'` for an open axis) -> int or None."""
     try:
@@ -220,31 +197,53 @@ def _spec(name, shape, dtype):
     return {"name": name, "shape": [_size(d) for d in shape], "dtype": str(dtype)}
 
 
-def artifact_signature(fmt, path):
-    """`(inputs, outputs)`: each a list of `{"name", "shape", "dtype"}` as the artifact's runtime reports them."""
-    if fmt == "saved_model":
-        import tensorflow as tf
+_ONNX_TYPES = {"tensor(float)": "float32", "tensor(uint8)": "uint8", "tensor(int32)": "int32",
+               "tensor(int64)": "int64", "tensor(double)": "float64"}
 
-        loaded = tf.saved_model.load(path)
-        signature = loaded.signatures["serving_default"]
-        inputs = [_spec(k, v.shape, v.dtype.name) for k, v in signature.structured_input_signature[1].items()]
-        outputs = [_spec(k, v.shape, v.dtype.name) for k, v in sorted(signature.structured_outputs.items())]
-        return inputs, outputs
-    if fmt == "onnx":
-        import onnxruntime
 
-        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-        dtype = {"tensor(float)": "float32", "tensor(uint8)": "uint8", "tensor(int32)": "int32",
-                 "tensor(int64)": "int64", "tensor(double)": "float64"}
-        return ([_spec(i.name, i.shape, dtype.get(i.type, i.type)) for i in session.get_inputs()],
-                [_spec(o.name, o.shape, dtype.get(o.type, o.type)) for o in session.get_outputs()])
-    from ai_edge_litert.interpreter import Interpreter
+class Artifact:
+    """An exported artifact loaded in its own runtime: TensorFlow, onnxruntime or the LiteRT interpreter.
 
-    interpreter = Interpreter(model_path=path)
-    runner = interpreter.get_signature_runner("serving_default")
-    details = [runner.get_input_details(), runner.get_output_details()]
-    return tuple([_spec(k, d["shape_signature"], np.dtype(d["dtype"]).name) for k, d in sorted(part.items())]
-                 for part in details)
+    Attributes:
+        inputs, outputs: `[{"name", "shape", "dtype"}]` as the runtime reports them (`None`: a dynamic axis).
+    """
+
+    def __init__(self, fmt, path):
+        self.fmt = fmt
+        if fmt == "saved_model":
+            import tensorflow as tf
+
+            self._loaded = tf.saved_model.load(path)  # the signature needs the object alive
+            self._run = self._loaded.signatures["serving_default"]
+            signature = self._run.structured_input_signature[1]
+            self.inputs = [_spec(k, v.shape, v.dtype.name) for k, v in signature.items()]
+            self.outputs = [_spec(k, v.shape, v.dtype.name) for k, v in sorted(self._run.structured_outputs.items())]
+        elif fmt == "onnx":
+            import onnxruntime
+
+            self._run = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+            self.inputs = [_spec(i.name, i.shape, _ONNX_TYPES.get(i.type, i.type)) for i in self._run.get_inputs()]
+            self.outputs = [_spec(o.name, o.shape, _ONNX_TYPES.get(o.type, o.type)) for o in self._run.get_outputs()]
+        else:
+            from ai_edge_litert.interpreter import Interpreter
+
+            self._run = Interpreter(model_path=path).get_signature_runner("serving_default")
+            self.inputs, self.outputs = ([_spec(k, d["shape_signature"], np.dtype(d["dtype"]).name)
+                                          for k, d in sorted(part.items())]
+                                         for part in (self._run.get_input_details(), self._run.get_output_details()))
+
+    def __call__(self, x):
+        """The outputs on the batch `x`, as `{output name: float32 array}`."""
+        name = self.inputs[0]["name"]
+        if self.fmt == "saved_model":
+            import tensorflow as tf
+
+            outputs = {k: v.numpy() for k, v in self._run(**{name: tf.constant(x)}).items()}
+        elif self.fmt == "onnx":
+            outputs = dict(zip([o["name"] for o in self.outputs], self._run.run(None, {name: x})))
+        else:
+            outputs = self._run(**{name: x})
+        return {key: np.asarray(value, np.float32) for key, value in outputs.items()}
 
 
 # ---------------------------------------------------------------- errors
