@@ -76,6 +76,41 @@ def _fixed_shape(batch_shape, shapes):
     return None
 
 
+def _float32(config):
+    """Rewrites every bfloat16 / float16 dtype policy of a model config to float32; True if there was one."""
+    found = []
+
+    def visit(obj):
+        dtype = obj["config"].get("dtype") if isinstance(obj.get("config"), dict) else None
+        if isinstance(dtype, dict) and dtype.get("config", {}).get("name") in LOW_PRECISION:
+            dtype["config"]["name"] = "float32"
+            found.append(obj)
+        elif isinstance(dtype, str) and dtype in LOW_PRECISION:
+            obj["config"]["dtype"] = "float32"
+            found.append(obj)
+
+    _walk(config, visit)
+    return bool(found)
+
+
+def _unrolled(config, contract):
+    """Sets `unroll` on every RNN of a model config and fixes open input axes; returns the inputs left open."""
+    shapes = [s for s in (contract["input"]["shape"], contract["trained_input"]["shape"]) if None not in s]
+    open_inputs = []
+
+    def visit(obj):
+        if obj.get("class_name") in RNN_CLASSES:
+            obj["config"]["unroll"] = True
+        if obj.get("class_name") == "InputLayer" and None in obj["config"]["batch_shape"][1:]:
+            fixed = _fixed_shape(obj["config"]["batch_shape"], shapes)
+            if fixed is None:
+                open_inputs.append(list(obj["config"]["batch_shape"][1:]))
+            obj["config"]["batch_shape"] = fixed or obj["config"]["batch_shape"]
+
+    _walk(config, visit)
+    return open_inputs
+
+
 def prepare(model, fmt, contract, source):
     """The model to export: float32, called once, RNNs unrolled for LiteRT. Returns `(model, notes)`.
 
@@ -83,39 +118,16 @@ def prepare(model, fmt, contract, source):
         ExportError: LiteRT of a recurrent layer over a variable number of steps that no training data fixed.
     """
     config = model.get_config()
-    notes, problems = [], []
-
-    def to_float32(obj):
-        dtype = obj.get("config", {}).get("dtype") if isinstance(obj.get("config"), dict) else None
-        if isinstance(dtype, dict) and dtype.get("config", {}).get("name") in LOW_PRECISION:
-            dtype["config"]["name"] = "float32"
-            notes.append("float32")
-        elif isinstance(dtype, str) and dtype in LOW_PRECISION:
-            obj["config"]["dtype"] = "float32"
-            notes.append("float32")
-
-    _walk(config, to_float32)
+    notes = ["float32"] if _float32(config) else []
     rnns = [layer for layer in layers_of(model) if type(layer).__name__ in RNN_CLASSES]
     if fmt == "litert" and rnns:
-        shapes = [s for s in (contract["input"]["shape"], contract["trained_input"]["shape"]) if None not in s]
-
-        def unroll(obj):
-            if obj.get("class_name") in RNN_CLASSES:
-                obj["config"]["unroll"] = True
-            if obj.get("class_name") == "InputLayer" and None in obj["config"]["batch_shape"][1:]:
-                fixed = _fixed_shape(obj["config"]["batch_shape"], shapes)
-                if fixed is None:
-                    problems.append(obj["config"]["batch_shape"])
-                obj["config"]["batch_shape"] = fixed or obj["config"]["batch_shape"]
-
-        _walk(config, unroll)
-        if problems:
-            layer = rnns[0]
-            raise ExportError(f"{source}: cannot export to litert (tensorflow backend): layer {layer.name!r} "
-                              f"({type(layer).__name__}) runs over a variable number of steps (input.shape "
-                              f"{json.dumps(list(problems[0][1:]))}), which LiteRT's builtin operators cannot loop over; export "
-                              "saved_model or onnx, or train with a fixed input.shape")
-        notes.append(f"unrolled over {shapes[0][0] if shapes and shapes[0] else '?'} steps")
+        open_inputs = _unrolled(config, contract)
+        if open_inputs:
+            raise ExportError(f"{source}: cannot export to litert (tensorflow backend): layer {rnns[0].name!r} "
+                              f"({type(rnns[0]).__name__}) runs over a variable number of steps (input.shape "
+                              f"{json.dumps(open_inputs[0])}), which LiteRT's builtin operators cannot loop over; "
+                              "export saved_model or onnx, or train with a fixed input.shape")
+        notes.append("recurrent layers unrolled")
     if notes:
         import keras
 
@@ -125,7 +137,7 @@ def prepare(model, fmt, contract, source):
     first = model.inputs[0]
     shape = [d if d is not None else 1 for d in first.shape[1:]]
     model(np.zeros([1] + shape, dtype=_numpy_dtype(first.dtype)))  # exporters want a model that was called
-    return model, sorted(set(n for n in notes if n == "float32")) + [n for n in notes if n != "float32"]
+    return model, notes
 
 
 def _numpy_dtype(name):

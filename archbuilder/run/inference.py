@@ -172,14 +172,20 @@ def _targets(model, task, x, y):
 
 
 def _codes(loaded, x):
-    """An autoencoder's codes of the preprocessed inputs `x` (its contract names the code layer), or None."""
+    """An autoencoder's codes of the preprocessed inputs `x`, or None.
+
+    The contract names the code layer; a 0.1.0 run has its `encoder.keras` (preprocessed inputs in) beside.
+    """
     name = loaded.serving.contract.get("code")
     trained = loaded.serving.trained
-    if not name or name not in [layer.name for layer in trained.layers]:
-        return None
-    import keras
+    if name and name in [layer.name for layer in trained.layers]:
+        import keras
 
-    encoder = keras.Model(trained.inputs, trained.get_layer(name).output)
+        encoder = keras.Model(trained.inputs, trained.get_layer(name).output)
+    elif loaded.in_memory and os.path.exists(os.path.join(os.path.dirname(loaded.model_path), "encoder.keras")):
+        encoder = load_model_safely(os.path.join(os.path.dirname(loaded.model_path), "encoder.keras"))
+    else:
+        return None
     return np.asarray(encoder.predict(x, verbose=0))
 
 

@@ -24,54 +24,22 @@ from archbuilder.cli import cli
 from archbuilder.run.inference import open_run
 from archbuilder.run.inference import raw_test_split
 from archbuilder.run.train import run_training
+from export_cases import STEPS
+from export_cases import in_runtime
+from export_cases import random_data
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SPECS = sorted((ROOT / "specs").glob("*.json"))
-STEPS = 4  # of the recurrent specs' sequences: LiteRT unrolls each step
 LIGHTER = {"imdb_bilstm": [("embedding.input_dim", 1000)], "mnist1d_gru": [("input.shape", [STEPS, 1])],
            "mnist1d_rnn_tune": [("input.shape", [STEPS, 1])]}
 RELEASE = ROOT / "tests" / "fixtures" / "release-0.1.0"
-
-
-def random_data(doc, overrides, folder, n=40):
-    """An .npz of `n` random samples that fit the spec's input, labels for its output."""
-    rng = np.random.default_rng(0)
-    shape = dict(overrides).get("input.shape", doc["input"]["shape"])
-    if doc["input"].get("dtype", "float32").startswith("int"):
-        x = rng.integers(1, dict(overrides).get("embedding.input_dim", 20000), (n, STEPS)).astype(np.int32)
-    elif len(shape) == 3:
-        x = rng.integers(0, 256, (n, shape[0], shape[1]), dtype=np.uint8)  # raw 8-bit images, reshaped to HxWx1
-    else:
-        x = (rng.normal(size=(n, int(np.prod(shape)))) * 30.0 + 5.0).astype(np.float32)
-    units = (doc.get("head") or doc.get("output") or {}).get("units", 10)
-    np.savez(folder / "data.npz", x=x, y=rng.integers(0, max(units, 2), n))
-    return {"path": str(folder / "data.npz"), **({"normalize": True} if x.dtype == np.float32 else {})}
-
-
-def in_runtime(fmt, path, x):
-    """The artifact's main output (an autoencoder's head, else its only output) from its own runtime."""
-    if fmt == "onnx":
-        import onnxruntime
-
-        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-        outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"input": x})))
-    elif fmt == "litert":
-        from ai_edge_litert.interpreter import Interpreter
-
-        outputs = Interpreter(model_path=path).get_signature_runner("serving_default")(input=x)
-    else:
-        import tensorflow as tf
-
-        loaded = tf.saved_model.load(path)
-        outputs = {k: v.numpy() for k, v in loaded.signatures["serving_default"](input=tf.constant(x)).items()}
-    return np.asarray(outputs.get("head", outputs.get("reconstruction", outputs.get("output_0"))))
 
 
 @pytest.mark.parametrize("spec_path", SPECS, ids=[p.stem for p in SPECS])
 def test_every_shipped_spec_exports_to_every_format(spec_path, tmp_path):
     doc = json.loads(spec_path.read_text())
     overrides = LIGHTER.get(doc["name"], []) + [("training.epochs", 1), ("training.batch_size", 16)]
-    data = random_data(doc, overrides, tmp_path)
+    data = random_data(doc, tmp_path, overrides)
     run = run_training(str(spec_path), data, out=str(tmp_path / "run"), quiet=True, defaults=True,
                        overrides=overrides).run_dir
     loaded = open_run(run)
@@ -197,3 +165,18 @@ def test_a_release_run_exports_with_its_preprocessing(tmp_path):
     then = pd.read_csv(RELEASE / "legacy_images_predictions.csv")
     np.testing.assert_allclose(probabilities, then[["0", "1"]].to_numpy(), rtol=1e-5, atol=1e-6)
     assert not (RELEASE / "legacy_images_run" / "labels.json").exists()  # the fixture is left as it was
+
+
+def test_a_bfloat16_model_is_exported_in_float32(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x=rng.integers(0, 256, (40, 8, 8), dtype=np.uint8), y=rng.integers(0, 3, 40))
+    spec = {"spec_version": 1, "name": "bf16", "family": "cnn", "input": {"shape": [8, 8, 1]},
+            "conv": [{"filters": 4, "kernel_size": 3, "pool": 2}], "dense": [{"units": 8}], "output": {"units": 3},
+            "training": {"epochs": 1, "batch_size": 16, "mixed_precision": True},
+            "data": {"path": str(tmp_path / "d.npz")}}
+    run = archbuilder.train(spec, out=str(tmp_path / "run"), quiet=True)
+    assert json.loads((tmp_path / "run" / "env.json").read_text())["precision"] == "mixed_bfloat16"
+    result = archbuilder.export(run, "onnx")
+    assert result["notes"] == ["float32"] and result["outputs"][0]["dtype"] == "float32"
+    assert result["max_abs_diff"] <= 1e-6  # against Keras in float32, same weights
+    assert 0 < result["differences"]["keras (tensorflow, bfloat16)"] <= 1e-2  # against the bfloat16 model

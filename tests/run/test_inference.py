@@ -8,12 +8,16 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import classification_report
+from sklearn.metrics import confusion_matrix
 
 from archbuilder.data.preprocessing import apply
 from archbuilder.errors import ArchbuilderError
 from archbuilder.errors import DataError
 from archbuilder.model.serving import contract_of
 from archbuilder.run.inference import evaluate
+from archbuilder.run.inference import open_run
+from archbuilder.run.inference import raw_test_split
 from archbuilder.run.inference import predict
 from archbuilder.run.inference import prediction_frame
 from archbuilder.run.train import train
@@ -58,6 +62,21 @@ def test_evaluate_reproduces_the_run_metrics(run):
     assert report["classification"]["classes"] == CLASSES
     assert report["classification"]["accuracy"] == pytest.approx(saved["test_accuracy"], abs=1e-6)
     assert report["model"] == os.path.join(run["dir"], "model.keras")
+
+
+def test_the_report_is_scikit_learns_on_the_same_predictions(run):
+    loaded = open_run(run["dir"])
+    x, y, _ = raw_test_split(loaded, loaded.concrete["data"])
+    predicted = predict(run["dir"], x)[CLASSES].to_numpy().argmax(axis=1)
+    report = evaluate(run["dir"])["classification"]
+    expected = classification_report(y, predicted, labels=range(3), target_names=CLASSES, output_dict=True,
+                                     zero_division=0)
+    for row in report["per_class"]:
+        want = expected[row["class"]]
+        assert (row["precision"], row["recall"], row["f1"], row["support"]) == pytest.approx(
+            (want["precision"], want["recall"], want["f1-score"], want["support"]))
+    assert report["accuracy"] == pytest.approx(expected["accuracy"])
+    np.testing.assert_array_equal(report["confusion_matrix"], confusion_matrix(y, predicted, labels=range(3)))
 
 
 def test_evaluate_a_model_file_with_explicit_data(run, monkeypatch):

@@ -5,11 +5,13 @@ They were made by `make_legacy.py` beside them, from the released commit; their
 predictions then are recorded beside them too.
 """
 
+import json
 import pathlib
 import shutil
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import archbuilder
 from archbuilder.layers.safe_load import load_model_safely
@@ -56,3 +58,12 @@ def test_a_release_run_evaluates_as_it_did_then():
                                                                       "target": "cultivar", "normalize": True})
     assert abs(metrics["test_accuracy"] - 0.4000000059604645) < 1e-6
     assert abs(metrics["test_loss"] - 1.0489102602005005) < 1e-4
+
+
+def test_a_release_autoencoder_reports_its_reconstructions_and_code():
+    report = archbuilder.evaluate(str(RELEASE / "legacy_sparse_ae_run"))
+    with open(RELEASE / "legacy_sparse_ae_run" / "metrics.json", encoding="utf-8") as f:
+        then = json.load(f)
+    assert report["test_head_accuracy"] == pytest.approx(then["test_head_accuracy"], abs=1e-6)
+    assert report["reconstruction"]["per_sample"]["mean"] == pytest.approx(then["test_reconstruction_loss"], rel=1e-5)
+    assert report["reconstruction"]["code"]["units"] == 4  # from its encoder.keras
