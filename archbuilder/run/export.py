@@ -273,12 +273,20 @@ def export(run, format, output=None, *, data=None, tolerance=TOLERANCE, overwrit
 
 
 def _samples(loaded, data):
-    """`(x, what)`: up to MAX_SAMPLES raw inputs of the run's test split, else random ones."""
-    data = data if data is not None else (loaded.concrete or {}).get("data")
+    """`(x, what)`: up to MAX_SAMPLES raw inputs of `data`'s (else the run's) test split, else random ones.
+
+    Raises:
+        DataError: `data` was given and cannot be read. The run's own data that is gone (moved,
+            another machine) only makes the check fall back to random inputs, said on stderr.
+    """
     serving = loaded.serving
     if data is not None:
+        x, _, where = raw_test_split(loaded, data)
+        return x[:MAX_SAMPLES], f"test samples of {where}"
+    recorded = (loaded.concrete or {}).get("data")
+    if recorded is not None:
         try:
-            x, _, where = raw_test_split(loaded, data)
+            x, _, where = raw_test_split(loaded, recorded)
             return x[:MAX_SAMPLES], f"test samples of {where}"
         except ArchbuilderError as e:
             print(f"{loaded.model_path}: the run's test data cannot be read ({e}); checking on random inputs",

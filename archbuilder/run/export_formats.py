@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 
 import numpy as np
@@ -29,8 +30,8 @@ import numpy as np
 from archbuilder.errors import ArchbuilderError
 from archbuilder.format import defaults as D
 
-__all__ = ["FORMATS", "PACKAGES", "ExportError", "Artifact", "layers_of", "prepare", "write_artifact",
-           "layer_named_in", "export_error", "remove"]
+__all__ = ["FORMATS", "PACKAGES", "ExportError", "ConverterFailed", "Artifact", "layers_of", "prepare",
+           "write_artifact", "layer_named_in", "export_error", "remove"]
 
 FORMATS = dict(zip(D.EXPORT_FORMATS, ("_saved_model", ".onnx", ".tflite")))  # format -> suffix of the default path
 PACKAGES = {"saved_model": (), "onnx": ("tf2onnx", "onnx", "onnxruntime"), "litert": ("ai_edge_litert",)}
@@ -163,35 +164,64 @@ def _savedmodel_to_onnx(folder, path):
                                       output_path=path)
 
 
+class ConverterFailed(Exception):
+    """A converter's exception, with what the converter printed meanwhile (where it names ops and layers)."""
+
+    def __init__(self, error, log):
+        super().__init__(str(error))
+        self.error, self.log = error, log
+
+
 @contextlib.contextmanager
-def _quiet():
-    """Converters print progress (Keras's "Saved artifact", tf2onnx's log lines): keep stdout for results."""
+def _converter_output(log):
+    """Collects what converters print — Keras's "Saved artifact", tf2onnx's log lines, TFLite's MLIR
+    diagnostics, written by C++ to file descriptor 2 — into `log` instead of the user's terminal."""
     import logging
 
     logger = logging.getLogger("tf2onnx")
     level = logger.level
     logger.setLevel(logging.ERROR)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            yield
-    finally:
-        logger.setLevel(level)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            logger.setLevel(level)
+            capture.seek(0)
+            log.append(capture.read().decode("utf-8", "replace"))
 
 
 def write_artifact(model, fmt, path):
-    """Writes `model` as `fmt` at `path` (which must not exist)."""
-    with _quiet():
-        if fmt == "saved_model":
-            model.export(path, format="tf_saved_model", verbose=False)
-        elif fmt == "onnx":
-            with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(path))) as folder:
-                model.export(os.path.join(folder, "sm"), format="tf_saved_model", verbose=False)
-                _savedmodel_to_onnx(os.path.join(folder, "sm"), path)
-        else:
-            import tensorflow as tf
+    """Writes `model` as `fmt` at `path` (which must not exist).
 
-            model.export(path, format="litert", verbose=False,
-                         target_spec={"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]})
+    Raises:
+        ConverterFailed: the converter raised, or (tf2onnx) left operators it cannot convert.
+    """
+    log = []
+    try:
+        with _converter_output(log):
+            if fmt == "saved_model":
+                model.export(path, format="tf_saved_model", verbose=False)
+            elif fmt == "onnx":
+                with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(path))) as folder:
+                    model.export(os.path.join(folder, "sm"), format="tf_saved_model", verbose=False)
+                    _savedmodel_to_onnx(os.path.join(folder, "sm"), path)
+            else:
+                import tensorflow as tf
+
+                model.export(path, format="litert", verbose=False,
+                             target_spec={"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]})
+    except Exception as e:  # noqa: BLE001  (every converter error is reported with its log)
+        raise ConverterFailed(e, "".join(log)) from e
+    unsupported = re.search(r"Unsupported ops: Counter\(\{([^}]*)\}\)", "".join(log))
+    if unsupported:  # tf2onnx writes a graph it knows to be invalid; refuse it here, by name
+        raise ConverterFailed(RuntimeError(f"tf2onnx cannot convert {unsupported.group(1)}"), "".join(log))
 
 
 # ---------------------------------------------------------------- run
@@ -262,17 +292,31 @@ class Artifact:
 
 
 def layer_named_in(text, model):
-    """The model's layer a converter message points at (through its TF name scopes), or None."""
+    """The model's layer a converter message points at (through its TF name scopes), or None.
+
+    Scopes read `graph_1/graph_1/conv_0_conv_1/Conv2D`: the innermost layer is named, not the nested graph.
+    """
+    import keras
+
     best = None
     for layer in layers_of(model):
-        if re.search(rf"(?<![\w]){re.escape(layer.name)}(_\d+)?(/|\b)", text):
+        if not isinstance(layer, keras.Model) and re.search(rf"(?<![\w]){re.escape(layer.name)}(_\d+)?/", text):
             if best is None or len(layer.name) > len(best.name):
                 best = layer
     return best
 
 
+_OP_PATTERNS = (r"'tf\.(\w+)' op is neither a custom op nor a flex op", r"Unsupported ops: Counter\(\{'(\w+)'",
+                r"No Op registered for (\w+)", r"Tensorflow op \[[^\]:]+: (\w+)\] is not supported")
+_CONVERTERS = {"saved_model": "TensorFlow's SavedModel", "onnx": "tf2onnx / ONNX Runtime",
+               "litert": "LiteRT's builtin operators"}
+
+
 def export_error(e, fmt, model, source):
     """An exception of a converter or runtime as one line naming the format, the backend and the layer."""
+    log = ""
+    if isinstance(e, ConverterFailed):
+        e, log = e.error, e.log
     if isinstance(e, ArchbuilderError):
         return e
     if isinstance(e, ImportError):
@@ -280,16 +324,17 @@ def export_error(e, fmt, model, source):
         return ExportError(f"{source}: cannot export to {fmt}: it needs {needed} ({type(e).__name__}: "
                            f"{str(e).splitlines()[0] if str(e) else e.name}); install them with "
                            "pip install 'archbuilder[export]'")
-    text = " ".join(str(e).split()) or type(e).__name__
-    errors = getattr(e, "errors", None)  # tf.lite's ConverterError lists its errors
-    if errors:
-        text = " ".join(" ".join(str(getattr(err, "message", err)).split()) for err in errors[:1])
-    layer = layer_named_in(str(e) + " " + text, model)
+    text = f"{e} {log}"
+    layer = layer_named_in(text, model)
     where = f"layer {layer.name!r} ({type(layer).__name__})" if layer is not None else "the model"
-    op = re.search(r"'(tf\.\w+)' op|operator '?(\w+)'?|Op:? ?(\w+)", text)
-    what = f" needs {next(g for g in op.groups() if g)}, which the converter cannot handle" if op else ""
-    return ExportError(f"{source}: cannot export to {fmt} (tensorflow backend): {where}{what}: "
-                       f"{type(e).__name__}: {text[:240]}")
+    op = next((m.group(1) for m in (re.search(p, text) for p in _OP_PATTERNS) if m), None)
+    head = f"{source}: cannot export to {fmt} (tensorflow backend): {where}"
+    if op:
+        others = " or ".join(f for f in FORMATS if f != fmt)
+        return ExportError(f"{head} needs the TensorFlow op {op}, which {_CONVERTERS[fmt]} cannot run; "
+                           f"export {others}, or use another layer")
+    first = " ".join(str(e).split())[:240] or type(e).__name__
+    return ExportError(f"{head}: {type(e).__name__}: {first}")
 
 
 def remove(path):

@@ -180,3 +180,27 @@ def test_a_bfloat16_model_is_exported_in_float32(tmp_path):
     assert result["notes"] == ["float32"] and result["outputs"][0]["dtype"] == "float32"
     assert result["max_abs_diff"] <= 1e-6  # against Keras in float32, same weights
     assert 0 < result["differences"]["keras (tensorflow, bfloat16)"] <= 1e-2  # against the bfloat16 model
+
+
+def test_an_operator_a_converter_lacks_names_the_layer_and_the_op(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x=rng.integers(0, 256, (30, 6, 6), dtype=np.uint8), y=rng.integers(0, 2, 30))
+    spec = {"spec_version": 1, "name": "lanczos", "family": "custom", "input": {"shape": [6, 6, 1]},
+            "layers": [{"type": "UpSampling2D", "size": 2, "interpolation": "lanczos3", "name": "upsample"},
+                       {"type": "Flatten"}, {"type": "Dense", "units": 2, "activation": "softmax"}],
+            "training": {"epochs": 1, "batch_size": 16}, "data": {"path": str(tmp_path / "d.npz")}}
+    run = archbuilder.train(spec, out=str(tmp_path / "run"), quiet=True)
+    before = sorted(os.listdir(run))
+    for fmt, converter, others in (("onnx", "tf2onnx / ONNX Runtime", "saved_model or litert"),
+                                   ("litert", "LiteRT's builtin operators", "saved_model or onnx")):
+        result = invoke("export", run, "--format", fmt)
+        assert result.exit_code == 1 and result.stdout == ""
+        assert result.stderr.strip() == (
+            f"{run}/model.keras: cannot export to {fmt} (tensorflow backend): layer 'upsample' (UpSampling2D) needs "
+            f"the TensorFlow op ScaleAndTranslate, which {converter} cannot run; export {others}, or use another layer")
+    assert sorted(os.listdir(run)) == before  # nothing written, no temporary left
+    os.unlink(tmp_path / "d.npz")  # the run's data is gone: the check falls back to random inputs, and says so
+    saved = invoke("export", run, "--format", "saved_model")
+    assert saved.exit_code == 0 and "checked on 256 random inputs: largest absolute difference" in saved.stdout
+    assert saved.stderr.strip().startswith(f"{run}/model.keras: the run's test data cannot be read (")
+    assert saved.stderr.strip().endswith("); checking on random inputs")
