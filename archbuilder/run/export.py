@@ -218,6 +218,17 @@ def _labels(loaded, output, fmt, result):
     return path, document
 
 
+def _check_replaceable(output, fmt, overwrite):
+    """An existing `output` is replaced only with `overwrite`, and only when it is an artifact of that kind."""
+    if not overwrite:
+        raise ArchbuilderError(f"{output}: exists; pass --overwrite to replace it")
+    folder = os.path.isdir(output) and not os.path.islink(output)
+    if fmt == "saved_model" and not (folder and os.path.exists(os.path.join(output, "saved_model.pb"))):
+        raise ArchbuilderError(f"{output}: exists and is not a SavedModel folder; --overwrite replaces only one")
+    if fmt != "saved_model" and folder:
+        raise ArchbuilderError(f"{output}: is a folder; --overwrite replaces only a file")
+
+
 def export(run, format, output=None, *, data=None, tolerance=TOLERANCE, overwrite=False):
     """Exports a trained model to `saved_model`, `onnx` or `litert`, checked in its own runtime.
 
@@ -248,8 +259,8 @@ def export(run, format, output=None, *, data=None, tolerance=TOLERANCE, overwrit
     output = os.fspath(output) if output else default_output(source, format)
     if os.path.abspath(output) == os.path.abspath(source):
         raise ArchbuilderError(f"{output}: is the model itself; export to another path")
-    if os.path.lexists(output) and not overwrite:
-        raise ArchbuilderError(f"{output}: exists; pass --overwrite to replace it")
+    if os.path.lexists(output):
+        _check_replaceable(output, format, overwrite)
     labels_path, document = _labels(loaded, output, format, None)
     if document is None:
         raise ArchbuilderError(f"{labels_path}: describes another model; export into another folder")

@@ -12,7 +12,6 @@ specs as shipped.
 import json
 import os
 import pathlib
-import subprocess
 import sys
 
 import numpy as np
@@ -96,6 +95,12 @@ def test_export_command_prints_what_it_checked(wine_run, tmp_path):
     again = invoke("export", run, "--format", "onnx", "-o", out)
     assert again.exit_code == 1 and again.stderr.strip() == f"{out}: exists; pass --overwrite to replace it"
     assert invoke("export", run, "--format", "onnx", "-o", out, "--overwrite").exit_code == 0
+    folder = invoke("export", run, "--format", "onnx", "-o", run, "--overwrite")  # never a run directory
+    assert folder.exit_code == 1 and folder.stderr.strip() == f"{run}: is a folder; --overwrite replaces only a file"
+    not_saved_model = invoke("export", run, "--format", "saved_model", "-o", out, "--overwrite")
+    assert not_saved_model.exit_code == 1 and not_saved_model.stderr.strip() == (
+        f"{out}: exists and is not a SavedModel folder; --overwrite replaces only one")
+    assert os.path.isfile(os.path.join(run, "model.keras")) and os.path.isfile(out)
 
 
 def test_export_failures_are_one_line_and_leave_nothing(wine_run, tmp_path):
@@ -137,20 +142,21 @@ def test_litert_of_a_variable_length_rnn_names_the_layer(tmp_path):
     assert "checked on 256 random inputs" in onnx.stdout and "no preprocessing recorded" in onnx.stderr
 
 
-def test_a_missing_converter_says_what_to_install(wine_run, tmp_path):
+def test_a_missing_converter_says_what_to_install(wine_run, tmp_path, monkeypatch):
+    from archbuilder import compat
+
     _, run = wine_run
-    fake = tmp_path / "fake" / "tf2onnx"
-    fake.mkdir(parents=True)
-    (fake / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'tf2onnx'\", name='tf2onnx')\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "fake"), str(ROOT),
-                                                        os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-m", "archbuilder", "export", run, "--format", "onnx", "-o",
-                           str(tmp_path / "m.onnx")], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 1 and done.stdout == ""
-    assert done.stderr.strip().splitlines()[-1] == (
-        f"{run}/model.keras: cannot export to onnx: it needs tf2onnx, onnx, onnxruntime (ModuleNotFoundError: No "
-        "module named 'tf2onnx'); install them with pip install 'archbuilder[export]'")
-    assert not (tmp_path / "m.onnx").exists()
+    for name in ("tf2onnx", "tf2onnx.tf_loader", "tf2onnx.convert"):
+        monkeypatch.setitem(sys.modules, name, None)  # as if tf2onnx were not installed
+    for name in ("tf2onnx_loader", "tf2onnx_convert_common"):
+        monkeypatch.delitem(vars(compat), name, raising=False)
+    result = invoke("export", run, "--format", "onnx", "-o", tmp_path / "m.onnx")
+    assert result.exit_code == 1 and result.stdout == ""
+    line = result.stderr.strip()
+    assert line.startswith(f"{run}/model.keras: cannot export to onnx: it needs tf2onnx, onnx, onnxruntime "
+                           "(ModuleNotFoundError: ") and line.endswith("); install them with pip install "
+                                                                      "'archbuilder[export]'")
+    assert os.listdir(tmp_path) == []
 
 
 def test_a_release_run_exports_with_its_preprocessing(tmp_path):
