@@ -44,22 +44,27 @@ class _PackSize(click.ParamType):
 @click.option("--pack", type=_PackSize(), metavar="N|auto",
               help="Train N trials together as one compiled program on JAX, or 'auto' for the largest pack "
                    "that fits the device's memory (overrides tuning.pack).")
+@click.option("--warm-start", type=click.Path(exists=True), metavar="RUN_DIR|trials.csv|best.json",
+              help="Try these points first: a previous run's completed trials (best first) or a best.json.")
 @spec_options
 @handle_errors
-def tune(spec, data, tuner, max_trials, max_time, out, overwrite, resume, workers, pack, overrides, seed, quiet):
+def tune(spec, data, tuner, max_trials, max_time, out, overwrite, resume, workers, pack, warm_start, overrides, seed,
+         quiet):
     """Search the open choices of SPEC: a live trial table, then trials.csv, best.json and best_model.keras.
 
     \b
     Every finished trial prints one line: id, score, best so far, seconds, hyperparameters.
     A failed trial (build error, NaN loss, out of memory) is recorded with its reason and
     the search goes on, until tuning.max_consecutive_failed_trials fail in a row (exit 1).
+    With a list of objectives: pareto.csv, pareto/ and pareto.png besides.
     """
     if overwrite and resume:
         raise click.UsageError("--overwrite and --resume exclude each other")
     from archbuilder.tuning.search import tune as run_tune
 
     run_tune(spec, data, tuner=tuner, max_trials=max_trials, max_time=max_time, out=out, overwrite=overwrite,
-             resume=resume, workers=workers, overrides=overrides_of(overrides, seed), quiet=quiet, pack=pack)
+             resume=resume, workers=workers, overrides=overrides_of(overrides, seed), quiet=quiet, pack=pack,
+             warm_start=warm_start)
 
 
 COMMANDS = [tune]

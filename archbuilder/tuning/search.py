@@ -243,6 +243,10 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, warm_st
         if not quiet:
             print(f"{out}: already finished ({DONE} exists); nothing to resume")
         return _finished_result(RunDir(out))
+    settings = search_settings(spec)
+    objective, objectives = objective_of(spec), objectives_of(spec)
+    hypermodel = SpecHyperModel(spec)
+    chosen = {"objectives": objectives, "enqueued": _enqueued(spec, settings, hypermodel.space, objective, warm_start)}
     run = RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root)
     run_dir = run.path
     if resume:
@@ -252,10 +256,6 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, warm_st
         # The chief only serves the oracle while workers train: on JAX its device query (for
         # env.json) must not preallocate 75% of a GPU the workers are about to share.
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    settings = search_settings(spec)
-    objective, objectives = objective_of(spec), objectives_of(spec)
-    hypermodel = SpecHyperModel(spec)
-    chosen = {"objectives": objectives, "enqueued": _enqueued(spec, settings, hypermodel.space, objective, warm_start)}
     _write_environment(run, spec, settings)
     hypermodel.dataset = dataset = prepare_data(spec, data)
     report = Report(run_dir, hypermodel, objective, quiet=quiet, objectives=objectives)

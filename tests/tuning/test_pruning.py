@@ -104,3 +104,34 @@ def test_asha_with_two_workers(tmp_path):
     assert rows[3]["status"] == "PRUNED" and rows[3]["epochs_run"] == "1"  # the chief decided, the worker stopped
     state = json.loads((out / "tuner" / "oracle.json").read_text())
     assert set(state["pruning"]["rungs"]["1"]) == {"0", "1", "2", "3"} and "3" in state["pruning"]["pruned"]
+
+
+BACKEND_SCRIPT = r"""
+import csv, json, sys, tempfile
+import archbuilder
+out = tempfile.mkdtemp() + "/run"
+archbuilder.tune(json.loads(sys.argv[1]), out=out, quiet=True)
+rows = list(csv.DictReader(open(out + "/trials.csv")))
+print("RESULT " + json.dumps({"rows": [[r["status"], r["epochs_run"], r.get("pack", "")] for r in rows],
+                              "tensorflow": "tensorflow" in sys.modules}))
+"""
+
+
+def test_asha_stops_a_member_of_a_pack_on_jax():
+    from jax_scripts import run_jax
+
+    doc = spec({"type": "asha", "min_epochs": 1, "reduction_factor": 2}, epochs=2, pack=4)
+    rows = run_jax(BACKEND_SCRIPT, json.dumps(doc))["rows"]
+    assert [r[2] for r in rows] == ["0"] * 4  # one pack of four
+    assert rows[3][:2] == ["PRUNED", "1"] and rows[0][:2] == ["COMPLETED", "2"]
+
+
+def test_median_pruning_on_torch():
+    doc = spec({"type": "median", "warmup_epochs": 1, "min_trials": 3}, epochs=3)
+    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    result = subprocess.run([sys.executable, "-c", BACKEND_SCRIPT, json.dumps(doc)], env=env, capture_output=True,
+                            text=True, timeout=600, check=False)
+    line = next((ln for ln in result.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    assert line, result.stderr[-3000:]
+    rows = json.loads(line[len("RESULT "):])["rows"]
+    assert [r[0] for r in rows] == ["COMPLETED"] * 3 + ["PRUNED"] and rows[3][1] == "1"
