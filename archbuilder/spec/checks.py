@@ -110,7 +110,8 @@ def check_search(doc):
             if name in names[:i]:
                 yield f"$.tuning.objective[{i}]", f"{name} is listed twice"
         if all(name in COSTS for name in names):
-            yield "$.tuning.objective", "a list of objectives needs a training metric (e.g. val_accuracy) besides costs"
+            yield "$.tuning.objective", ("a list of objectives needs a training metric (e.g. val_accuracy) "
+                                         "besides costs")
     select = tuning.get("select")
     if isinstance(select, dict) and ("max" in select) == ("min" in select):
         yield "$.tuning.select", "give one of max or min: the metric best.json maximizes or minimizes"

@@ -110,7 +110,8 @@ def _oracle_class(name):
     oracle = f"{TUNERS[name]}Oracle"
     sampling = (PackSampling,) if name in ("random", "grid") else ()  # full packs (archbuilder.tuning.packs)
     scores = (BayesianScores,) if name == "bayesian" else ()
-    bases = (_SafeOracle, ConstraintSampling, Pruning, Enqueued, *scores, *sampling, getattr(keras_tuner.oracles, oracle))
+    bases = (_SafeOracle, ConstraintSampling, Pruning, Enqueued, *scores, *sampling,
+             getattr(keras_tuner.oracles, oracle))
     return type(oracle, bases, {})
 
 

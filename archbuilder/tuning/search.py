@@ -277,10 +277,12 @@ def _write_front(run, spec, hypermodel, oracle, report, rows, front, best, data)
     """pareto.csv (trials.csv's rows of the front), pareto/TRIAL_ID.json (their specs) and pareto.png."""
     ids = {r["trial_id"] for r in front}
     lines = report.csv_text(rows).splitlines(keepends=True)
-    run.write_text("pareto.csv", "".join([lines[0]] + [line for r, line in zip(rows, lines[1:]) if r["trial_id"] in ids]))
+    kept = [line for row, line in zip(rows, lines[1:]) if row["trial_id"] in ids]
+    run.write_text("pareto.csv", "".join([lines[0], *kept]))
     os.makedirs(run.file("pareto"), exist_ok=True)
     for trial_id in sorted(ids, key=int):
-        run.write_json(os.path.join("pareto", f"{trial_id}.json"), best_spec(spec, hypermodel, oracle.trials[trial_id], data))
+        member = best_spec(spec, hypermodel, oracle.trials[trial_id], data)
+        run.write_json(os.path.join("pareto", f"{trial_id}.json"), member)
     write_pareto_plot(run.file("pareto.png"), rows, front, best, report.objectives, report.objective.name)
 
 

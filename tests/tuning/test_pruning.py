@@ -12,7 +12,6 @@ import subprocess
 import sys
 
 import keras_tuner
-import pytest
 
 import archbuilder
 from archbuilder.tuning.oracles import make_oracle

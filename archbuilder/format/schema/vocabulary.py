@@ -8,7 +8,8 @@ against Keras's signatures) reads the same tables. No Keras import here.
 from archbuilder.format.search_space import SPACE_KINDS
 
 __all__ = ["SPACE_KINDS", "OPTIMIZERS", "OPTIMIZER_COMMON_ARGS", "LOSSES", "LR_SCHEDULES", "TUNERS",
-           "ACTIVATIONS", "COSTS", "STATIC_COSTS", "PRUNERS", "INITIALIZERS", "REGULARIZERS", "CONSTRAINTS", "ACTIVATION_DESCRIPTION", "VALUE_KINDS",
+           "ACTIVATIONS", "COSTS", "STATIC_COSTS",
+           "PRUNERS", "INITIALIZERS", "REGULARIZERS", "CONSTRAINTS", "ACTIVATION_DESCRIPTION", "VALUE_KINDS",
            "KIND_DESCRIPTIONS"]
 
 # Keras optimizer class and its own arguments per `type`; every type also takes OPTIMIZER_COMMON_ARGS.
