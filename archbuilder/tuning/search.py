@@ -71,12 +71,13 @@ class TuneResult:
 
     Attributes:
         trials: one row per finished trial (`trial_id`, `status`, `score`, every
-            hyperparameter by name, `params`, `seconds`, `worker`, `error`).
+            hyperparameter by name, `params`, `flops`, `latency_ms`, `sample_latency_ms`,
+            each other metric listed as an objective, `epochs_run`, `seconds`, `worker`, `error`).
         best_spec: the plain spec of the best trial (what `best.json` holds).
         best_model: the best trial's trained model, taking raw inputs (what `best_model.keras` holds).
         run_dir: the run directory.
-        objective: the metric searched, e.g. `val_accuracy`.
-        best_score: its best value.
+        objective: the metric searched (the first of a list), e.g. `val_accuracy`.
+        best_score: its value for the best trial (with several objectives, `tuning.select`'s choice).
     """
 
     trials: object

@@ -85,8 +85,9 @@ class Report:
     def header(self, settings, resumed=0):
         budget = (f"{settings['max_trials']} trials" if settings["tuner"] != "hyperband"
                   else f"max_epochs {settings['max_epochs']}, factor {settings['factor']}")
-        self._print(f"Search: {settings['tuner']}, {budget}, objective {self.objective.name} "
-                    f"({self.objective.direction}); run directory {self.run_dir}")
+        named = ", ".join(f"{o.name} ({o.direction})" for o in self.objectives)
+        self._print(f"Search: {settings['tuner']}, {budget}, objective{'s' if len(self.objectives) > 1 else ''} "
+                    f"{named}; run directory {self.run_dir}")
         if not self.space.names:
             self._print("The spec has no search spaces: every trial trains the same model")
         if resumed:

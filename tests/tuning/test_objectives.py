@@ -160,3 +160,39 @@ def test_a_space_with_no_feasible_point_stops_after_max_infeasible(tmp_path):
     rows_ = read_csv(tmp_path / "run" / "trials.csv")
     assert [r["status"] for r in rows_] == ["INFEASIBLE"] * 5
     assert all(r["error"].startswith("$.tuning.constraints.flops.max: ") for r in rows_)
+
+
+def test_bayesian_fits_a_parego_scalarization_and_infeasible_points_as_the_worst(tmp_path):
+    import numpy as np
+
+    from archbuilder.tuning.oracles import make_oracle
+    from archbuilder.tuning.settings import search_settings
+
+    settings = search_settings(load_spec(spec(tuner="bayesian", max_trials=9, seed=4)))
+    settings["constraints"] = {"params": {"max": 10}}
+    oracle = make_oracle(settings, OBJECTIVES[0], OBJECTIVES,
+                         costs_of=lambda values: {"params": 100 if values["x"] > 0.7 else 1, "flops": 0})
+    oracle.verbose = 0
+    hp = keras_tuner.HyperParameters()
+    hp.Float("x", 0, 1)
+    oracle.update_space(hp)
+    oracle._set_project_dir(str(tmp_path), "p")
+    done = []
+    while len(done) < 4:
+        trial = oracle.create_trial("t")
+        x = trial.hyperparameters.values["x"]
+        assert x <= 0.7  # an infeasible point is never handed out
+        metrics = {"val_accuracy": x, "params": 1000 * (1 - x) ** 2}
+        oracle.update_trial(trial.trial_id, metrics)
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+        done.append((x, metrics["params"]))
+    assert oracle.infeasible  # the seed draws some x > 0.7 among the first points
+    oracle._weights = np.array([0.25, 0.75])
+    vectors, scores = oracle._vectorize_trials()
+    f = np.array([[-acc, params] for acc, params in done])
+    scaled = (f - f.min(0)) / (f.max(0) - f.min(0))
+    expected = (oracle._weights * scaled).max(1) + 0.05 * (oracle._weights * scaled).sum(1)
+    assert list(scores[:4]) == pytest.approx(list(expected))  # not keras-tuner's sum
+    assert list(scores[4:]) == [max(expected)] * len(oracle.infeasible)
+    assert len(vectors) == 4 + len(oracle.infeasible)
