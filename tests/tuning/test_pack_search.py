@@ -281,3 +281,43 @@ def test_a_search_killed_mid_pack_keeps_its_finished_members_and_packs_the_other
     assert len(labels) == 1 and labels <= set(unfinished)  # rerun together, as one new pack
     rows = read_csv(run)
     assert [row["trial_id"] for row in rows] == ["0", "1", "2", "3"] and {row["status"] for row in rows} == {"COMPLETED"}
+
+
+# ---------------------------------------------------------------- JAX: a packed search's saved model
+
+
+SERVED_SCRIPT = r"""
+import shutil
+import archbuilder
+from archbuilder.layers.safe_load import load_model_safely
+from archbuilder.model.serving import contract_of
+csv_path, folder = sys.argv[1], sys.argv[2]
+spec = {"spec_version": 1, "name": "wine", "family": "mlp", "input": {"shape": [13]}, "dense": [{"units": 16}],
+        "output": {"units": 3}, "data": {"path": csv_path, "target": "cultivar", "normalize": True},
+        "training": {"epochs": 25, "batch_size": 16,
+                     "optimizer": {"type": "adam", "learning_rate": {"choice": [0.003, 0.01, 0.03]}}},
+        "tuning": {"tuner": "grid", "max_trials": 3, "pack": 3}}
+result = archbuilder.tune(spec, out=os.path.join(folder, "tune"), quiet=True)
+import csv
+with open(os.path.join(folder, "tune", "trials.csv"), newline="") as f:
+    rows = list(csv.DictReader(f))
+alone = os.path.join(folder, "alone.keras")
+shutil.copy(os.path.join(folder, "tune", "best_model.keras"), alone)  # nothing beside it
+by_folder = archbuilder.predict(result.run_dir, csv_path)
+by_file = archbuilder.predict(alone, csv_path)
+truth = np.asarray(__import__("pandas").read_csv(csv_path)["cultivar"])
+print("RESULT " + json.dumps({
+    "packs": [row.get("pack") for row in rows], "status": [row["status"] for row in rows],
+    "equal": bool(by_folder.equals(by_file)), "accuracy": float((by_file["prediction"] == truth).mean()),
+    "features": contract_of(load_model_safely(alone))["features"],
+}))
+"""
+
+
+def test_a_packed_search_saves_its_best_model_taking_raw_rows(tmp_path, wine_csv):
+    """best_model.keras of a packed search carries the preprocessing and input contract, like every saved model."""
+    out = run_jax(SERVED_SCRIPT, str(wine_csv), str(tmp_path))
+    assert out["packs"] == ["0", "0", "0"] and out["status"] == ["COMPLETED"] * 3, out  # one pack of three
+    assert out["equal"], out  # the bare file predicts as its run folder does
+    assert out["accuracy"] > 0.9, out  # on raw, unstandardized rows: the standardization is inside
+    assert len(out["features"]) == 13 and out["features"][0] == "alcohol", out
