@@ -281,6 +281,9 @@ def _write_front(run, spec, hypermodel, oracle, report, rows, front, best, data)
     kept = [line for row, line in zip(rows, lines[1:]) if row["trial_id"] in ids]
     run.write_text("pareto.csv", "".join([lines[0], *kept]))
     os.makedirs(run.file("pareto"), exist_ok=True)
+    for name in os.listdir(run.file("pareto")):  # a resumed search's front may have lost members
+        if name.endswith(".json") and name[:-5] not in ids:
+            os.remove(os.path.join(run.file("pareto"), name))
     for trial_id in sorted(ids, key=int):
         member = best_spec(spec, hypermodel, oracle.trials[trial_id], data)
         run.write_json(os.path.join("pareto", f"{trial_id}.json"), member)
