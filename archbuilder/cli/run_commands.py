@@ -22,6 +22,7 @@ from archbuilder.format import defaults as D
 
 __all__ = ["COMMANDS", "train", "evaluate", "predict", "compare"]
 
+MAX_PARAMS_HELP = "Refuse a model file that declares more parameters (counted from its config, before loading)."
 DATA_HELP = ("Data to use instead of the spec's `data`: a dataset name (mnist1d, fashion_mnist), a path "
              "(.npz, .npy, .csv, image folder) or JSON such as '{\"path\": \"t.csv\", \"target\": \"label\"}'.")
 
@@ -89,12 +90,14 @@ def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, over
 @click.option("--data", help=DATA_HELP + " Default: the data the run was trained on.")
 @click.option("--batch-size", type=click.IntRange(min=1),
               help="Batch size (default: the run's, or a size near it that divides the data).")
+@click.option("--max-params", type=click.IntRange(min=0), default=D.MAX_PARAMS, show_default=True,
+              help=MAX_PARAMS_HELP)
 @handle_errors
-def evaluate(run, data, batch_size):
+def evaluate(run, data, batch_size, max_params):
     """Test metrics of RUN (a run directory or a .keras file) as JSON, with the preprocessing saved at training."""
     from archbuilder.run.inference import evaluate as evaluate_run
 
-    click.echo(json.dumps(evaluate_run(run, data, batch_size=batch_size), indent=2))
+    click.echo(json.dumps(evaluate_run(run, data, batch_size=batch_size, max_params=max_params), indent=2))
 
 
 @click.command(context_settings=CONTEXT)
@@ -103,8 +106,10 @@ def evaluate(run, data, batch_size):
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write here: .npy for the raw output array, else CSV (default: CSV on stdout).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=D.TRAINING["batch_size"], show_default=True)
+@click.option("--max-params", type=click.IntRange(min=0), default=D.MAX_PARAMS, show_default=True,
+              help=MAX_PARAMS_HELP)
 @handle_errors
-def predict(run, inputs, output, batch_size):
+def predict(run, inputs, output, batch_size, max_params):
     """Predict INPUTS (.npy, .npz, .csv, an image or an image folder) with RUN (a run directory or .keras).
 
     The CSV has `prediction` (the class name where known) and one probability
@@ -112,7 +117,7 @@ def predict(run, inputs, output, batch_size):
     """
     from archbuilder.run.inference import predict as predict_run
 
-    frame = predict_run(run, inputs, output=output, batch_size=batch_size)
+    frame = predict_run(run, inputs, output=output, batch_size=batch_size, max_params=max_params)
     if output:
         click.echo(f"wrote {output} ({len(frame)} predictions)", err=True)
     else:

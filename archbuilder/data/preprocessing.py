@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from archbuilder.data.checks import check_finite
+from archbuilder.data.checks import first
 from archbuilder.errors import DataError
 from archbuilder.text import shape as fmt_shape
 
@@ -53,7 +54,24 @@ def numpy_dtype(name):
         return np.dtype(np.float32)
 
 
-def apply(x, prep, source):
+def apply(x, prep, source, name="inputs"):
+    """`x` reshaped, scaled and cast as `prep` says; its values checked finite after the cast.
+
+    A float64 value such as 1e300 is finite, but not once cast to float32 (or scaled):
+    the check runs on what the model will see.
+    """
+    x = _apply(x, prep, source)
+    if x.dtype.kind == "f":
+        bad = ~np.isfinite(x)
+        if bad.any():
+            index = first(bad)
+            raise DataError(f"{name} holds {int(bad.sum())} value(s) that are infinite once cast to {x.dtype} and "
+                            f"scaled (over {float(np.finfo(x.dtype).max):.3g} in size); the first in sample {index[0]} "
+                            f"at index {list(index)}; rescale the data", source)
+    return x
+
+
+def _apply(x, prep, source):
     pattern = tuple(prep["input_shape"])
     shape = resolve_shape(pattern, x.shape[1:])
     if shape is None:
@@ -127,7 +145,7 @@ def fit_preprocessing(raw, spec, pattern, input_dtype, task, one_hot):
         **{k: raw.info.get(k) for k in ("features", "target", "image_size", "color_mode")},
     }
     if spec.get("normalize"):
-        x = apply(raw.x_train, prep, raw.source)
+        x = apply(raw.x_train, prep, raw.source, "x_train")
         flat = x.reshape(-1, x.shape[-1])
         mean = flat.mean(axis=0, dtype=np.float64)
         std = flat.std(axis=0, dtype=np.float64)

@@ -27,6 +27,8 @@ from archbuilder.data.preprocessing import apply_preprocessing
 from archbuilder.data.preprocessing import numpy_dtype
 from archbuilder.errors import ArchbuilderError
 from archbuilder.errors import DataError
+from archbuilder.errors import check_int
+from archbuilder.errors import check_path
 from archbuilder.format import defaults as D
 from archbuilder.layers.safe_load import load_model_safely
 from archbuilder.run.fit import eval_batch_size
@@ -52,8 +54,11 @@ class LoadedRun:
     concrete: dict = None
 
 
-def open_run(run):
+def open_run(run, max_params=D.MAX_PARAMS):
     """Loads a run directory's model (or a `.keras` file) and the files saved beside it.
+
+    The model file is checked before it is loaded (`load_model_safely`): no code, and no
+    more than `max_params` declared parameters (`--max-params`).
 
     Raises:
         ArchbuilderError: no model there, or a model file that is unsafe or unreadable.
@@ -71,7 +76,7 @@ def open_run(run):
     else:
         raise ArchbuilderError(f"{run}: expected a run directory or a .keras file")
     folder = RunDir(os.path.dirname(model_path))
-    model = load_model_safely(model_path)
+    model = load_model_safely(model_path, max_params=max_params)
     return LoadedRun(model=model, model_path=model_path, preprocessing=folder.read_json("preprocessing.json"),
                      concrete=folder.read_json("spec.resolved.json"))
 
@@ -156,7 +161,7 @@ def _test_data(loaded, data):
     return x, y
 
 
-def evaluate(run, data=None, *, batch_size=None):
+def evaluate(run, data=None, *, batch_size=None, max_params=D.MAX_PARAMS):
     """Test metrics of a trained model, with the preprocessing saved at training.
 
     Args:
@@ -164,14 +169,18 @@ def evaluate(run, data=None, *, batch_size=None):
         data: the data to take the test split of (as a spec's `data`, a path or a dataset name); default:
             the data the run was trained on (recorded in `spec.resolved.json`).
         batch_size: default the run's `training.batch_size`, else 128.
+        max_params: refuse a model file that declares more parameters (`--max-params`).
 
     Returns:
         `{"test_loss": ..., "test_<metric>": ...}`, as in `metrics.json`.
 
     Raises:
         ArchbuilderError: an unsafe or missing model; DataError: no data or data that does not fit.
+        ArgumentError: an argument of the wrong type or value (also a TypeError or ValueError).
     """
-    loaded = open_run(run)
+    run = check_path("evaluate", "run", run, optional=False)
+    batch_size = check_int("evaluate", "batch_size", batch_size)
+    loaded = open_run(run, max_params)
     if data is None:
         data = (loaded.concrete or {}).get("data")
         if data is None:
@@ -232,7 +241,7 @@ def prediction_frame(outputs, task, class_names=None, ids=None):
     return pd.DataFrame(columns)
 
 
-def predict(run, inputs, *, output=None, batch_size=D.TRAINING["batch_size"]):
+def predict(run, inputs, *, output=None, batch_size=D.TRAINING["batch_size"], max_params=D.MAX_PARAMS):
     """Predicts with a trained model; inputs are preprocessed as at training.
 
     Args:
@@ -241,11 +250,15 @@ def predict(run, inputs, *, output=None, batch_size=D.TRAINING["batch_size"]):
         output: also write the predictions here: `.npy` (the raw output array:
             an autoencoder's head when it has one) or CSV (anything else).
         batch_size: for `model.predict`.
+        max_params: refuse a model file that declares more parameters (`--max-params`).
 
     Returns:
         A `pandas.DataFrame` (see `prediction_frame`).
     """
-    loaded = open_run(run)
+    run = check_path("predict", "run", run, optional=False)
+    batch_size = check_int("predict", "batch_size", batch_size, optional=False)
+    output = check_path("predict", "output", output)
+    loaded = open_run(run, max_params)
     prep = loaded.preprocessing or _identity_preprocessing(loaded.model)
     ids = None
     if isinstance(inputs, (str, os.PathLike)):
