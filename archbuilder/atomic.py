@@ -47,8 +47,8 @@ def _disk_full(path, needed):
         free = _bytes(shutil.disk_usage(folder).free)
     except OSError:
         free = "an unknown amount"
-    return DiskFullError(f"{path}: no space left on the device: writing it needs {needed}, and "
-                                       f"{free} is free in {folder}; free some space and run again")
+    return DiskFullError(f"{path}: no space left on the device: writing it needs {needed}; {free} free in "
+                         f"{folder}; free some space and run again")
 
 
 def _written(tmp):

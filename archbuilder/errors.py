@@ -115,8 +115,8 @@ def check_number(function, name, value, optional=True):
     return float(value)
 
 
-def check_path(function, name, value, optional=True):
-    """`value` as a path string (a `str` or `os.PathLike`, not empty; None passes when `optional`)."""
+def check_path(function, name, value, optional=True, empty=False):
+    """`value` as a path string (a `str` or `os.PathLike`; None passes when `optional`, "" when `empty`)."""
     if value is None and optional:
         return None
     if not isinstance(value, (str, os.PathLike)):
@@ -124,7 +124,7 @@ def check_path(function, name, value, optional=True):
     value = os.fspath(value)
     if not isinstance(value, str):
         raise ArgumentTypeError(function, name, f"expected a text path, not bytes; got {_got(value)}")
-    if not value.strip():
+    if not value.strip() and not empty:
         raise ArgumentError(function, name, "expected a path; got an empty string")
     if "\0" in value:
         raise ArgumentError(function, name, "a path cannot hold a NUL character")

@@ -152,7 +152,8 @@ def _name(column, named, number):
 def _numeric_features(frame, features, source, named, numbers):
     import pandas as pd
 
-    bad = [c for c in features if frame[c].dtype.kind not in "biuf"]
+    kind = {c: dtype.kind for c, dtype in zip(frame.columns, frame.dtypes)}  # one pass: frame[c] costs per column
+    bad = [c for c in features if kind[c] not in "biuf"]
     if bad:
         column = frame[bad[0]]
         coerced = pd.to_numeric(column, errors="coerce")
@@ -162,10 +163,11 @@ def _numeric_features(frame, features, source, named, numbers):
         hint = "" if debug() else f"; {DEBUG_HINT}"
         raise DataError(f"feature column{'s' if len(bad) > 1 else ''} {names} not numeric{where}; encode them as "
                         f'numbers, or list the numeric columns in "features"{hint}', source)
-    kinds = {frame[c].dtype.kind for c in features}
+    kinds = {kind[c] for c in features}
+    table = frame[features] if len(features) < len(frame.columns) else frame
     # Booleans are 0 and 1; a table mixing them with numbers would otherwise become an object array.
-    x = frame[features].astype({c: np.int64 for c in features if frame[c].dtype.kind == "b"}).to_numpy() if (
-        "b" in kinds and len(kinds) > 1) else frame[features].to_numpy()
+    x = table.astype({c: np.int64 for c in features if kind[c] == "b"}).to_numpy() if (
+        "b" in kinds and len(kinds) > 1) else table.to_numpy()
     if x.dtype.kind == "f":
         bad_cells = ~np.isfinite(x)
         if bad_cells.any():

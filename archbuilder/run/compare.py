@@ -90,7 +90,7 @@ def compare(specs, data=None, epochs=D.TRAINING["epochs"], batch_size=D.TRAINING
         raise ArgumentTypeError("compare", "specs", f"expected a list of specs (paths, dicts or Specs); got "
                                 f"{type(specs).__name__}")
     epochs, batch_size = check_int("compare", "epochs", epochs), check_int("compare", "batch_size", batch_size)
-    out = check_path("compare", "out", out)
+    out = check_path("compare", "out", out, empty=True)
     loaded = _load_all(specs, list(overrides) + size_overrides(epochs, batch_size))
     with RunDir.create("compare", out, root=runs_root, command="compare") as run:
         return _compare_in(run, loaded, data, quiet, verbose)

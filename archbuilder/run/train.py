@@ -150,7 +150,7 @@ def _default_verbose(quiet):
 
 def _arguments(function, out, overwrite, resume, epochs, batch_size):
     """The arguments every run takes, checked: `ArgumentError`/`ArgumentTypeError` name the one at fault."""
-    out = check_path(function, "out", out)
+    out = check_path(function, "out", out, empty=True)  # RunDir.check says why "" is no folder
     overwrite, resume = check_flag(function, "overwrite", overwrite), check_flag(function, "resume", resume)
     if overwrite and resume:
         raise ArgumentError(function, "resume", "overwrite and resume exclude each other")

@@ -171,7 +171,7 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
         TrialError: `tuning.max_consecutive_failed_trials` trials failed in a row,
             or no trial finished.
     """
-    out = check_path("tune", "out", out)
+    out = check_path("tune", "out", out, empty=True)
     overwrite, resume = check_flag("tune", "overwrite", overwrite), check_flag("tune", "resume", resume)
     if overwrite and resume:
         raise ArgumentError("tune", "resume", "overwrite and resume exclude each other")

@@ -1,5 +1,7 @@
 """The `cnn` family's static plan: [backbone] -> conv blocks -> global pool | flatten -> dense -> output."""
 
+import os
+
 from archbuilder.errors import SpecError
 from archbuilder.layers.allow_list import UnsafeModelError
 from archbuilder.layers.allow_list import unsafe_objects
@@ -56,8 +58,8 @@ def _model_backbone(planner, shape, backbone):
             raise ModelFileError(path, f"the model takes inputs of {describe_shapes([declared])}; the spec's "
                                        f"input.shape is {fmt_shape(shape)}")
         counted = count_model(config, shape, source=path)
-    except ModelFileError as e:
-        raise SpecError("$.backbone.model", str(e)) from None
+    except ModelFileError as e:  # the entry names the file; a missing one is shown as it was looked for
+        raise SpecError("$.backbone.model", e.message if os.path.exists(path) else f"{e.message}: {path}") from None
     out = counted.output_shapes[0]
     frozen = counted.params if not backbone.get("trainable") else counted.non_trainable
     return planner.add("backbone", "Functional", out, counted.params, "$.backbone", frozen)
