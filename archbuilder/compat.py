@@ -1,4 +1,4 @@
-"""The one place archbuilder reaches into Keras's and keras-tuner's internals.
+"""The one place archbuilder reaches into Keras's, keras-tuner's and tf2onnx's internals.
 
 Everything here is outside the public APIs of Keras (`keras.src.*`) and keras-tuner
 (`keras_tuner.src.*`), so it may change in any release: setup.cfg bounds both
@@ -24,7 +24,7 @@ import importlib
 
 __all__ = ["CHECKED", "NAMES"]
 
-CHECKED = {"keras": "3.15.1", "keras_tuner": "1.4.8"}
+CHECKED = {"keras": "3.15.1", "keras_tuner": "1.4.8", "tf2onnx": "1.17.0"}
 """The versions whose internals were read and tested."""
 
 NAMES = {
@@ -43,6 +43,10 @@ NAMES = {
     "synchronized": ("keras_tuner.src.engine.oracle", "synchronized"),
     "kt_protos": ("keras_tuner.src", "protos"),
     "OracleServicer": ("keras_tuner.src.distribute.oracle_chief", "OracleServicer"),
+    # tf2onnx: a SavedModel -> ONNX in-process, as its `--saved-model` command line does
+    # (archbuilder.run.export_formats); its Keras path turns Normalization's constants into inputs.
+    "tf2onnx_loader": ("tf2onnx", "tf_loader"),
+    "tf2onnx_convert_common": ("tf2onnx.convert", "_convert_common"),
 }
 """`name -> (module, attribute)` of every internal archbuilder uses."""
 

@@ -1,4 +1,4 @@
-"""`archbuilder train`, `evaluate`, `predict` and `compare`: thin commands over the Python API.
+"""`archbuilder train`, `evaluate`, `predict`, `compare` and `export`: thin commands over the Python API.
 
 Results go to stdout (the summary line, metrics JSON, prediction CSV, the
 Markdown table); Keras's progress output goes to stderr with the messages, so
@@ -8,6 +8,7 @@ see only results.
 
 import contextlib
 import json
+import os
 import sys
 
 import click
@@ -20,7 +21,7 @@ from archbuilder.cli.common import overrides_of
 from archbuilder.cli.common import spec_options
 from archbuilder.format import defaults as D
 
-__all__ = ["COMMANDS", "train", "evaluate", "predict", "compare"]
+__all__ = ["COMMANDS", "train", "evaluate", "predict", "compare", "export"]
 
 MAX_PARAMS_HELP = "Refuse a model file that declares more parameters (counted from its config, before loading)."
 DATA_HELP = ("Data to use instead of the spec's `data`: a dataset name (mnist1d, fashion_mnist), a path "
@@ -90,14 +91,31 @@ def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, over
 @click.option("--data", help=DATA_HELP + " Default: the data the run was trained on.")
 @click.option("--batch-size", type=click.IntRange(min=1),
               help="Batch size (default: the run's, or a size near it that divides the data).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: the report as a table; json: all of it (the metrics.json figures included).")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Also write report.json, confusion.csv, confusion.png / regression.png into this folder.")
 @click.option("--max-params", type=click.IntRange(min=0), default=D.MAX_PARAMS, show_default=True,
               help=MAX_PARAMS_HELP)
 @handle_errors
-def evaluate(run, data, batch_size, max_params):
-    """Test metrics of RUN (a run directory or a .keras file) as JSON, with the preprocessing saved at training."""
+def evaluate(run, data, batch_size, output_format, out, max_params):
+    """The evaluation report of RUN (a run directory, a tune run or a .keras file) on a test split.
+
+    Classifiers: accuracy, precision / recall / F1 / support per class, the confusion
+    matrix, top-3 / top-5 accuracy over 5 classes; regression: MAE, RMSE, R²;
+    autoencoders: reconstruction error per sample and code sparsity.
+    """
+    from archbuilder.run.evaluation import report_text
     from archbuilder.run.inference import evaluate as evaluate_run
 
-    click.echo(json.dumps(evaluate_run(run, data, batch_size=batch_size, max_params=max_params), indent=2))
+    report = evaluate_run(run, data, batch_size=batch_size, out=out, max_params=max_params)
+    if output_format == "json":
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(report_text(report, f"{report['model']}: {report['samples']} test samples of {report['data']}"),
+                   nl=False)
+    if out:
+        click.echo(f"wrote {', '.join(os.path.join(out, name) for name in report['files'])}", err=True)
 
 
 @click.command(context_settings=CONTEXT)
@@ -112,8 +130,9 @@ def evaluate(run, data, batch_size, max_params):
 def predict(run, inputs, output, batch_size, max_params):
     """Predict INPUTS (.npy, .npz, .csv, an image or an image folder) with RUN (a run directory or .keras).
 
-    The CSV has `prediction` (the class name where known) and one probability
-    column per class; regression models give `prediction`.
+    INPUTS are raw, as the training data was (CSV columns are matched by name); the model
+    scales and standardizes them itself. The CSV has `prediction` (the class name where
+    known) and one probability column per class; regression models give `prediction`.
     """
     from archbuilder.run.inference import predict as predict_run
 
@@ -151,4 +170,38 @@ def compare(specs, data, epochs, batch_size, out, overrides, seed, quiet):
     click.echo(f"wrote {folder}/comparison.csv, {folder}/comparison.png", err=True)
 
 
-COMMANDS = [train, evaluate, predict, compare]
+@click.command(context_settings=CONTEXT)
+@click.argument("run", type=click.Path(exists=True))
+@click.option("--format", "export_format", type=click.Choice(D.EXPORT_FORMATS), required=True,
+              help="saved_model: a TensorFlow SavedModel folder; onnx: an ONNX file; litert: a LiteRT .tflite file.")
+@click.option("-o", "--output", type=click.Path(),
+              help="The artifact's path (default beside the model: model.onnx, model.tflite, model_saved_model/).")
+@click.option("--data", help=DATA_HELP + " Default: the run's test split (random inputs for a bare .keras).")
+@click.option("--tolerance", type=click.FloatRange(min=0.0), default=D.EXPORT["tolerance"], show_default=True,
+              help="Largest accepted |artifact - Keras| / (1 + |Keras|) on the samples checked.")
+@click.option("--overwrite", is_flag=True, help="Replace an artifact already at the path.")
+@handle_errors
+def export(run, export_format, output, data, tolerance, overwrite):
+    """Export RUN (a run directory, a tune run or a .keras file) for serving; checked in the target runtime.
+
+    The artifact takes the same raw inputs as the .keras file (its preprocessing is inside)
+    with a dynamic batch axis. It is run on up to 256 test samples and compared with Keras
+    before it is kept; labels.json beside it names the classes, inputs and outputs.
+
+    \b
+    Examples:
+      archbuilder export runs/wine_mlp-20261201-101500 --format onnx
+      archbuilder export model.keras --format litert -o phone/model.tflite
+    """
+    from archbuilder.run.export import export as export_model
+
+    result = export_model(run, export_format, output, data=data, tolerance=tolerance, overwrite=overwrite)
+    extra = "".join(f", {label} {gap:.3g}" for label, gap in result["differences"].items()
+                    if label not in ("keras (tensorflow)", "batch of 1"))
+    notes = f"; exported {', '.join(result['notes'])}" if result["notes"] else ""
+    click.echo(f"wrote {result['path']} and {result['labels']} ({result['format']}{notes}; checked on "
+               f"{result['samples']} {result['checked_on']}: largest absolute difference to Keras "
+               f"{result['max_abs_diff']:.3g}{extra}; tolerance {result['tolerance']:g})")
+
+
+COMMANDS = [train, evaluate, predict, compare, export]

@@ -164,7 +164,7 @@ def _numeric_features(frame, features, source, named, numbers):
         raise DataError(f"feature column{'s' if len(bad) > 1 else ''} {names} not numeric{where}; encode them as "
                         f'numbers, or list the numeric columns in "features"{hint}', source)
     kinds = {kind[c] for c in features}
-    table = frame[features] if len(features) < len(frame.columns) else frame
+    table = frame if list(features) == list(frame.columns) else frame[features]  # in the order asked for
     # Booleans are 0 and 1; a table mixing them with numbers would otherwise become an object array.
     x = table.astype({c: np.int64 for c in features if kind[c] == "b"}).to_numpy() if (
         "b" in kinds and len(kinds) > 1) else table.to_numpy()

@@ -3,7 +3,7 @@
 `load_data` reads a source (`archbuilder.data.readers`), checks it, splits it,
 scales and reshapes it to `input.shape`, and records every step in a JSON-able
 `preprocessing` dict (`archbuilder.data.preprocessing`); `load_inputs` reads a
-file for `predict` and preprocesses it the same way.
+file for `predict` as the raw input of a saved model (which preprocesses it itself).
 
 Example:
 
@@ -26,7 +26,7 @@ from archbuilder.data.labels import SPLITS
 from archbuilder.data.labels import prepare_labels
 from archbuilder.data.parse import parse_data
 from archbuilder.data.preprocessing import apply
-from archbuilder.data.preprocessing import apply_preprocessing
+from archbuilder.data.preprocessing import conform_inputs
 from archbuilder.data.preprocessing import fit_preprocessing
 from archbuilder.data.csv_files import read_csv
 from archbuilder.data.image_files import list_images
@@ -174,12 +174,17 @@ def load_data(
     )  # fmt: skip
 
 
-def load_inputs(path, preprocessing, *, return_ids=False):
-    """Reads inputs for `predict` and preprocesses them as at training.
+def load_inputs(path, contract, *, return_ids=False):
+    """Reads inputs for `predict` as a saved model's raw input (see `conform_inputs`).
 
     Reads a `.npy` array, a `.npz` archive (its `x`, else `x_test`, else its
     only array), a `.csv` (the training feature columns by name, else every
     column), an image file or a folder of images (searched recursively).
+
+    Args:
+        path: the file or folder.
+        contract: the model's input contract (`archbuilder.data.preprocessing.input_contract`).
+        return_ids: also return the image file names.
 
     Returns:
         The array; with `return_ids`, `(array, ids)` where ids are the image
@@ -194,9 +199,9 @@ def load_inputs(path, preprocessing, *, return_ids=False):
         raise DataError("no such file or folder", source)
     suffix, ids = path.suffix.lower(), None
     if path.is_dir() or suffix in IMAGE_EXTENSIONS:
-        size, mode = preprocessing.get("image_size"), preprocessing.get("color_mode")
+        size, mode = contract.get("image_size"), contract.get("color_mode")
         if size is None:
-            size, mode = image_options({}, tuple(preprocessing["shape"]), source)
+            size, mode = image_options({}, tuple(contract["trained_input"]["shape"]), source)
         if not path.is_dir():
             regular_file(path, source)
         files = [path] if not path.is_dir() else list_images(path)
@@ -209,9 +214,9 @@ def load_inputs(path, preprocessing, *, return_ids=False):
     elif suffix == ".npz":
         x = read_npz_inputs(path, source)
     elif suffix in (".csv", ".tsv"):
-        x = read_csv(path, source, None, preprocessing.get("features"), need_target=False).x_train
+        x = read_csv(path, source, None, contract.get("features"), need_target=False).x_train
     else:
         expected = ".npy, .npz, .csv, an image or an image folder"
         raise DataError(f"unsupported file type '{suffix or path.name}'; expected {expected}", source)
-    x = apply_preprocessing(x, preprocessing, source)
+    x = conform_inputs(x, contract, source)
     return (x, ids) if return_ids else x

@@ -49,3 +49,9 @@ TUNING = {
 HYPERBAND = {"factor": 3, "hyperband_iterations": 1}  # max_epochs: training.epochs
 
 MAX_PARAMS = 10**9
+
+# `archbuilder export`: the formats, and how closely an artifact must reproduce Keras on the samples
+# checked (`|artifact - keras| <= tolerance * (1 + |keras|)`; bfloat16-trained models against their
+# bfloat16 predictions).
+EXPORT_FORMATS = ("saved_model", "onnx", "litert")
+EXPORT = {"tolerance": 1e-4, "bfloat16_tolerance": 1e-2, "max_samples": 256}

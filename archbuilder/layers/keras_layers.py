@@ -6,6 +6,7 @@ layer here runs user code: each is a fixed computation with JSON-able config.
 """
 
 import importlib
+import json
 
 import keras
 
@@ -14,7 +15,8 @@ from archbuilder.layers.penalties import ContractiveDense
 from archbuilder.layers.penalties import ContractivePenalty
 from archbuilder.layers.penalties import KLSparsity
 
-__all__ = ["ActivityL1", "ApplicationPreprocess", "ContractiveDense", "ContractivePenalty", "KLSparsity"]
+__all__ = ["ActivityL1", "ApplicationPreprocess", "ContractiveDense", "ContractivePenalty", "InputContract",
+           "KLSparsity"]
 
 
 def preprocess_function(application):
@@ -66,3 +68,30 @@ def _as_float(inputs):
     if "int" in keras.backend.standardize_dtype(inputs.dtype):
         return keras.ops.cast(inputs, keras.config.floatx())
     return inputs
+
+
+@keras.saving.register_keras_serializable(package="archbuilder")
+class InputContract(keras.layers.Layer):
+    """The first layer of every model archbuilder saves: it passes its input on unchanged.
+
+    Its config carries what the model takes and predicts — the raw sample shape and
+    dtype, the feature columns in order, the class names, the task, the image size and
+    color mode (`archbuilder.data.preprocessing.input_contract`) — so a bare `.keras`
+    file is self-describing. It computes nothing, so exported graphs are unaffected.
+
+    Args:
+        contract: a JSON-able dict.
+    """
+
+    def __init__(self, contract, **kwargs):
+        super().__init__(**kwargs)
+        self.contract = json.loads(json.dumps(contract))  # plain JSON: what the file will hold
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "contract": self.contract}

@@ -47,7 +47,7 @@ class _Uncountable(Exception):
 # Layers without weights that keep their input's shape (Keras's and archbuilder's own).
 _SAME_SHAPE = {
     "Rescaling", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast",
-    "RandomBrightness", "ApplicationPreprocess", "ActivityL1", "KLSparsity", "Identity", "Masking",
+    "RandomBrightness", "ApplicationPreprocess", "ActivityL1", "KLSparsity", "InputContract", "Identity", "Masking",
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
 }
 _MODELS = {"Functional", "Sequential", "Model"}
@@ -252,7 +252,8 @@ def _functional(model, shape, where, counted):
             outputs[name] = [tuple(given) if given is not None else own]
             continue
         nodes = layer.get("inbound_nodes") or []
-        calls, params, nt = [], 0, 0
+        outputs[name] = calls = []  # filled call by call: a shared layer may take its own earlier output
+        params = nt = 0
         for node in nodes:
             args = node.get("args") if isinstance(node, dict) else None
             op = _is_op(layer)
@@ -275,10 +276,13 @@ def _functional(model, shape, where, counted):
             params, nt = max(params, p), max(nt, n)  # a shared layer has one set of weights
         if not nodes:
             raise _Uncountable(at, "a layer that is never called")
-        outputs[name] = calls
         total, frozen = total + params, frozen + nt
+    # In `output_layers` (not in calls' arguments) Keras counts a nested Functional's own graph
+    # as its node 0, so its calls are numbered from 1 there.
+    functional = {layer.get("name") for layer in layers if layer.get("class_name") == "Functional"}
     try:
-        out_shapes = [_tensor(outputs, r) for r in _refs(config.get("output_layers"))]
+        out_shapes = [_tensor(outputs, (r[0], r[1] - (r[0] in functional), r[2]))
+                      for r in _refs(config.get("output_layers"))]
     except (KeyError, IndexError, TypeError):
         raise _Uncountable(where, "output_layers names no layer of the model") from None
     counted[0] += len(layers)

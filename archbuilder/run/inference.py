@@ -1,20 +1,24 @@
-"""`evaluate` and `predict`: a trained model, with the preprocessing saved at training.
+"""`evaluate` and `predict`: a trained model fed raw inputs, as a user has them.
 
-Both take a run directory (its `model.keras`, `preprocessing.json` and
-`spec.resolved.json`) or a bare `.keras` file (with a `preprocessing.json`
-beside it when there is one; else inputs are fed as they are). Models are
-opened with `archbuilder.layers.safe_load.load_model_safely`: the file's config is
-checked before Keras loads it with `safe_mode=True`.
+Both take a run directory (its `model.keras`; a tune run's `best_model.keras`) or a
+bare `.keras` file. A model archbuilder saved carries its preprocessing as layers and
+its input contract (`archbuilder.model.serving`), so the raw inputs go straight into
+it. A model from archbuilder 0.1.0 gets the same layers in memory from the
+`preprocessing.json` beside it. A model with neither is fed inputs as they are, and
+archbuilder says so once on stderr. Models are opened with
+`archbuilder.layers.safe_load.load_model_safely`: the file's config is checked before
+Keras loads it with `safe_mode=True`.
 
 Example:
-    >>> archbuilder.evaluate("runs/mnist1d_cnn-20261126-181500")
-    {'test_loss': 0.21, 'test_accuracy': 0.935}
+    >>> archbuilder.evaluate("runs/mnist1d_cnn-20261126-181500")["classification"]["accuracy"]
+    0.935
     >>> archbuilder.predict("runs/mnist1d_cnn-20261126-181500", "x.npy").head()
 """
 
 import dataclasses
 import io
 import os
+import sys
 
 import numpy as np
 
@@ -23,7 +27,7 @@ from archbuilder.atomic import atomic_write_text
 from archbuilder.data.load import load_data
 from archbuilder.data.load import load_inputs
 from archbuilder.data.parse import parse_data
-from archbuilder.data.preprocessing import apply_preprocessing
+from archbuilder.data.preprocessing import conform_inputs
 from archbuilder.data.preprocessing import numpy_dtype
 from archbuilder.errors import ArchbuilderError
 from archbuilder.errors import DataError
@@ -31,44 +35,89 @@ from archbuilder.errors import check_int
 from archbuilder.errors import check_path
 from archbuilder.format import defaults as D
 from archbuilder.layers.safe_load import load_model_safely
+from archbuilder.model.serving import contract_of
+from archbuilder.model.serving import model_output
+from archbuilder.model.serving import open_served
+from archbuilder.run.evaluation import evaluation_report
+from archbuilder.run.figures import write_report_files
 from archbuilder.run.fit import eval_batch_size
 from archbuilder.run.rundir import RunDir
 
-__all__ = ["LoadedRun", "open_run", "evaluate", "predict", "prediction_frame"]
+__all__ = ["MODEL_FILES", "LoadedRun", "open_run", "raw_test_split", "evaluate", "predict", "prediction_frame"]
+
+MODEL_FILES = ("model.keras", "best_model.keras")  # a train run's, a tune run's
 
 
 @dataclasses.dataclass
 class LoadedRun:
-    """A model and what was saved beside it.
+    """A model ready for raw inputs and what was saved beside it.
 
     Attributes:
-        model: the `keras.Model`.
+        serving: the `archbuilder.model.serving.Serving` (`.model`, `.contract`, `.trained`).
         model_path: its `.keras` file.
-        preprocessing: `preprocessing.json` read back, or None.
-        concrete: `spec.resolved.json` read back (the concrete spec), or None.
+        concrete: the spec the run trained (`spec.resolved.json`, a tune run's `best.json`), or None.
+        in_memory: the preprocessing layers were added at loading, from `preprocessing.json` (a 0.1.0 run).
     """
 
-    model: object
+    serving: object
     model_path: str
-    preprocessing: dict = None
     concrete: dict = None
+    in_memory: bool = False
+    max_params: int = D.MAX_PARAMS
+
+    @property
+    def model(self):
+        return self.serving.model
+
+    @property
+    def training(self):
+        return (self.concrete or {}).get("training") or {}
 
 
-def open_run(run, max_params=D.MAX_PARAMS):
-    """Loads a run directory's model (or a `.keras` file) and the files saved beside it.
+def _model_file(folder):
+    for name in MODEL_FILES:
+        if os.path.exists(os.path.join(folder, name)):
+            return os.path.join(folder, name)
+    run = RunDir(folder)
+    if run.exists("trials.csv") or run.exists("tuner"):
+        raise ArchbuilderError(f"{folder}: no best_model.keras in this tune run (no trial has finished: continue "
+                               "it with `archbuilder tune --resume`)")
+    why = "" if run.done else " (the run has not finished: continue it with `archbuilder train --resume`)"
+    raise ArchbuilderError(f"{folder}: no model.keras in this folder{why}")
+
+
+def _legacy_task(model, prep):
+    """The task of a model without a contract: from preprocessing.json, else from its loss."""
+    if model.name == "encoder":  # an autoencoder's encoder.keras: its outputs are codes
+        return "code"
+    if prep and prep.get("task"):
+        return prep["task"]
+    output = model_output(model)
+    if isinstance(output, dict) and "reconstruction" in output and "head" not in output:
+        return "reconstruction"
+    loss = getattr(model, "loss", None)
+    loss = loss.get("head") if isinstance(loss, dict) else loss
+    name = loss if isinstance(loss, str) else type(loss).__name__ if loss is not None else ""
+    return "classification" if "crossentropy" in name.lower() else "regression"
+
+
+def open_run(run, *, quiet=False, max_params=D.MAX_PARAMS):
+    """Loads a run directory's model (or a `.keras` file), ready for raw inputs.
 
     The model file is checked before it is loaded (`load_model_safely`): no code, and no
     more than `max_params` declared parameters (`--max-params`).
+
+    Args:
+        run: a run directory (train, compare or tune) or a `.keras` file.
+        quiet: no stderr note about a model without recorded preprocessing.
+        max_params: refuse a model file that declares more parameters.
 
     Raises:
         ArchbuilderError: no model there, or a model file that is unsafe or unreadable.
     """
     run = os.fspath(run)
     if os.path.isdir(run):
-        model_path = os.path.join(run, "model.keras")
-        if not os.path.exists(model_path):
-            why = "" if RunDir(run).done else " (the run has not finished: continue it with `archbuilder train --resume`)"
-            raise ArchbuilderError(f"{run}: no model.keras in this folder{why}")
+        model_path = _model_file(run)
     elif run.endswith(".keras"):
         if not os.path.exists(run):
             raise ArchbuilderError(f"{run}: no such file")
@@ -77,80 +126,41 @@ def open_run(run, max_params=D.MAX_PARAMS):
         raise ArchbuilderError(f"{run}: expected a run directory or a .keras file")
     folder = RunDir(os.path.dirname(model_path))
     model = load_model_safely(model_path, max_params=max_params)
-    return LoadedRun(model=model, model_path=model_path, preprocessing=folder.read_json("preprocessing.json"),
-                     concrete=folder.read_json("spec.resolved.json"))
-
-
-# ---------------------------------------------------------------- what the model looks like
-
-
-def _output_names(model):
-    return set(getattr(model, "output_names", None) or [])
-
-
-def _main_output(model):
-    """The output predictions are read from: an autoencoder's head, else the only output."""
-    names = _output_names(model)
-    outputs = model.outputs
-    if "head" in names and len(outputs) > 1:
-        return outputs[list(model.output_names).index("head")]
-    return outputs[0]
-
-
-def _task(loaded):
-    if loaded.model.name == "encoder":  # an autoencoder's encoder.keras: its outputs are codes
-        return "reconstruction"
-    if loaded.preprocessing and loaded.preprocessing.get("task"):
-        return loaded.preprocessing["task"]
-    names = _output_names(loaded.model)
-    if "reconstruction" in names and "head" not in names:
-        return "reconstruction"
-    loss = getattr(loaded.model, "loss", None)
-    loss = loss.get("head") if isinstance(loss, dict) else loss
-    name = loss if isinstance(loss, str) else type(loss).__name__ if loss is not None else ""
-    return "classification" if "crossentropy" in name.lower() else "regression"
-
-
-def _identity_preprocessing(model):
-    """A `preprocessing.json` that feeds inputs as they are (a bare .keras file without one)."""
-    shape = [None if d is None else int(d) for d in model.inputs[0].shape[1:]]
-    dtype = str(getattr(model.inputs[0], "dtype", "float32"))
-    return {"version": 1, "source": None, "task": None, "input_shape": shape, "input_dtype": dtype,
-            "sample_shape": shape, "shape": shape, "rescale": 1.0, "normalize": None, "class_names": None,
-            "one_hot": False, "features": None, "target": None, "image_size": None, "color_mode": None}
-
-
-def _targets(model, x, y):
-    names = _output_names(model)
-    if "reconstruction" in names:
-        return {"reconstruction": x, "head": y} if "head" in names else x
-    return y
+    prep = folder.read_json("preprocessing.json") if contract_of(model) is None else None
+    serving = open_served(model, prep, task=_legacy_task(model, prep), source=model_path)
+    if not serving.recorded and not quiet:
+        print(f"{model_path}: no preprocessing recorded (neither archbuilder's input layers nor a "
+              "preprocessing.json beside it); inputs go into the model as they are", file=sys.stderr)
+    spec_file = "best.json" if os.path.basename(model_path) == "best_model.keras" else "spec.resolved.json"
+    return LoadedRun(serving=serving, model_path=model_path, concrete=folder.read_json(spec_file),
+                     in_memory=prep is not None, max_params=max_params)
 
 
 # ---------------------------------------------------------------- evaluate
 
 
-def _test_data(loaded, data):
-    """`(x_test, y_test)` read from `data` and preprocessed as at training."""
-    prep = loaded.preprocessing
-    model = loaded.model
-    base = prep or _identity_preprocessing(model)
-    task = _task(loaded)
-    main = _main_output(model)
-    units = None if task == "reconstruction" else int(main.shape[-1])
-    sequence_labels = task != "reconstruction" and len(main.shape) > 2
-    seed = ((loaded.concrete or {}).get("training") or {}).get("seed", 42)
+def raw_test_split(loaded, data):
+    """`(x_test, y_test, source)`: the test split of `data`, as the model's raw input, labels in its class order."""
+    serving = loaded.serving
+    contract = serving.contract
+    task = serving.task
+    model_dtype = contract["trained_input"]["dtype"]
     spec, _ = parse_data(data, None)
-    integer = numpy_dtype(base["input_dtype"]).kind in "iu"
-    if prep and not integer:
-        # Load the values unscaled; the training split's scaling and normalization are applied below.
+    integer = numpy_dtype(model_dtype).kind in "iu"
+    if serving.recorded and not integer:
+        # The raw values: the model scales and standardizes them as training did.
         spec = {k: v for k, v in spec.items() if k != "normalize"}
         spec["rescale"] = 1.0
-    dataset = load_data(spec, base["input_shape"], input_dtype=base["input_dtype"], output_units=units,
-                        task=task, sequence_labels=sequence_labels, seed=seed)
-    x = apply_preprocessing(dataset.x_test, prep) if prep and not integer else dataset.x_test
+    head = model_output(serving.trained)
+    head = head.get("head", head.get("reconstruction")) if isinstance(head, dict) else head
+    labelled = task in ("classification", "regression")
+    units = int(head.shape[-1]) if labelled else None
+    dataset = load_data(spec, contract["input"]["shape"], input_dtype=model_dtype, output_units=units,
+                        task=task if labelled else "reconstruction", sequence_labels=labelled and len(head.shape) > 2,
+                        seed=loaded.training.get("seed", D.TRAINING["seed"]))
+    x = conform_inputs(dataset.x_test, contract, dataset.source)
     y = dataset.y_test
-    trained_names = (prep or {}).get("class_names")
+    trained_names = contract.get("class_names")
     if (y is not None and trained_names and dataset.class_names and dataset.class_names != trained_names
             and not dataset.one_hot):
         unknown = sorted(set(dataset.class_names) - set(trained_names))
@@ -158,21 +168,52 @@ def _test_data(loaded, data):
             raise DataError(f"classes unknown to the model: {', '.join(unknown[:5])}", dataset.source)
         lookup = np.array([trained_names.index(n) for n in dataset.class_names])
         y = lookup[y].astype(np.int32)
-    return x, y
+    return x, y, dataset.source
 
 
-def evaluate(run, data=None, *, batch_size=None, max_params=D.MAX_PARAMS):
-    """Test metrics of a trained model, with the preprocessing saved at training.
+def _targets(model, task, x, y):
+    """What the loss compares each output with: the labels, or the (preprocessed) input for a reconstruction."""
+    output = model_output(model)
+    if isinstance(output, dict):
+        return {name: x if name == "reconstruction" else y for name in output}
+    return x if task == "reconstruction" else y
+
+
+def _codes(loaded, x):
+    """An autoencoder's codes of the preprocessed inputs `x`, or None.
+
+    The contract names the code layer; a 0.1.0 run has its `encoder.keras` (preprocessed inputs in) beside.
+    """
+    name = loaded.serving.contract.get("code")
+    trained = loaded.serving.trained
+    if name and name in [layer.name for layer in trained.layers]:
+        import keras
+
+        encoder = keras.Model(trained.inputs, trained.get_layer(name).output)
+    elif loaded.in_memory and os.path.exists(os.path.join(os.path.dirname(loaded.model_path), "encoder.keras")):
+        encoder = load_model_safely(os.path.join(os.path.dirname(loaded.model_path), "encoder.keras"),
+                                    max_params=loaded.max_params)
+    else:
+        return None
+    return np.asarray(encoder.predict(x, verbose=0))
+
+
+def evaluate(run, data=None, *, batch_size=None, out=None, max_params=D.MAX_PARAMS):
+    """The evaluation report of a trained model on a test split.
 
     Args:
-        run: a run directory or a `.keras` file.
+        run: a run directory (train, compare or tune) or a `.keras` file.
         data: the data to take the test split of (as a spec's `data`, a path or a dataset name); default:
-            the data the run was trained on (recorded in `spec.resolved.json`).
+            the data the run was trained on (recorded in `spec.resolved.json`, or a tune run's `best.json`).
         batch_size: default the run's `training.batch_size`, else 128.
+        out: a folder to write the report's files into (`report.json`, `confusion.csv`,
+            `confusion.png`, `regression.png`); None writes nothing.
         max_params: refuse a model file that declares more parameters (`--max-params`).
 
     Returns:
-        `{"test_loss": ..., "test_<metric>": ...}`, as in `metrics.json`.
+        The report (see `archbuilder.run.evaluation`): `test_loss` and `test_<metric>` as in
+        `metrics.json`, `task`, `samples`, `model`, `data`, and its `classification`,
+        `regression` or `reconstruction` section.
 
     Raises:
         ArchbuilderError: an unsafe or missing model; DataError: no data or data that does not fit.
@@ -180,22 +221,32 @@ def evaluate(run, data=None, *, batch_size=None, max_params=D.MAX_PARAMS):
     """
     run = check_path("evaluate", "run", run, optional=False)
     batch_size = check_int("evaluate", "batch_size", batch_size)
-    loaded = open_run(run, max_params)
+    out = check_path("evaluate", "out", out)
+    loaded = open_run(run, max_params=max_params)
     if data is None:
         data = (loaded.concrete or {}).get("data")
         if data is None:
             raise DataError("no data: pass --data (nothing beside the model says what it was trained on)")
-    if not getattr(loaded.model, "compiled", False):
+    model = loaded.model
+    if not getattr(model, "compiled", False):
         raise ArchbuilderError(f"{loaded.model_path}: the model was saved without a loss; cannot evaluate it")
-    x, y = _test_data(loaded, data)
+    x, y, source = raw_test_split(loaded, data)
     if not batch_size:
-        trained = ((loaded.concrete or {}).get("training") or {}).get("batch_size", D.TRAINING["batch_size"])
-        batch_size = eval_batch_size(len(x), trained)
-    results = loaded.model.evaluate(x, _targets(loaded.model, x, y), batch_size=batch_size, return_dict=True,
-                                    verbose=0)
+        batch_size = eval_batch_size(len(x), loaded.training.get("batch_size", D.TRAINING["batch_size"]))
+    seen = loaded.serving.preprocess(x, batch_size)
+    targets = _targets(model, loaded.serving.task, seen, y)
+    results = model.evaluate(x, targets, batch_size=batch_size, return_dict=True, verbose=0)
     metrics = {"test_loss": float(results.pop("loss"))}
     metrics.update({f"test_{k}": float(v) for k, v in sorted(results.items())})
-    return metrics
+    outputs = model.predict(x, batch_size=batch_size, verbose=0)
+    contract = loaded.serving.contract
+    report = evaluation_report(loaded.serving.task, outputs, y, seen, class_names=contract.get("class_names"),
+                               one_hot=contract.get("one_hot"), codes=_codes(loaded, seen), metrics=metrics)
+    report.update(model=loaded.model_path, data=source)
+    if out:
+        labelled = outputs.get("head") if isinstance(outputs, dict) else outputs
+        report["files"] = write_report_files(os.fspath(out), report, model.name, y, labelled)
+    return report
 
 
 # ---------------------------------------------------------------- predict
@@ -206,7 +257,7 @@ def prediction_frame(outputs, task, class_names=None, ids=None):
 
     Classifiers: `prediction` (the class name, or its index) and one
     probability column per class, named after the class. Regression:
-    `prediction` (or `prediction_0`, ...). Reconstructions: `value_0`, ....
+    `prediction` (or `prediction_0`, ...). Reconstructions and codes: `value_0`, ....
     An `id` column comes first when the inputs were image files.
     """
     import pandas as pd
@@ -242,11 +293,12 @@ def prediction_frame(outputs, task, class_names=None, ids=None):
 
 
 def predict(run, inputs, *, output=None, batch_size=D.TRAINING["batch_size"], max_params=D.MAX_PARAMS):
-    """Predicts with a trained model; inputs are preprocessed as at training.
+    """Predicts with a trained model from raw inputs (the model preprocesses them as training did).
 
     Args:
-        run: a run directory or a `.keras` file.
-        inputs: a file (`.npy`, `.npz`, `.csv`, an image or an image folder) or an array.
+        run: a run directory (train, compare or tune) or a `.keras` file.
+        inputs: a file (`.npy`, `.npz`, `.csv` — feature columns matched by name —, an image
+            or an image folder) or an array.
         output: also write the predictions here: `.npy` (the raw output array:
             an autoencoder's head when it has one) or CSV (anything else).
         batch_size: for `model.predict`.
@@ -258,17 +310,17 @@ def predict(run, inputs, *, output=None, batch_size=D.TRAINING["batch_size"], ma
     run = check_path("predict", "run", run, optional=False)
     batch_size = check_int("predict", "batch_size", batch_size, optional=False)
     output = check_path("predict", "output", output)
-    loaded = open_run(run, max_params)
-    prep = loaded.preprocessing or _identity_preprocessing(loaded.model)
+    loaded = open_run(run, max_params=max_params)
+    contract = loaded.serving.contract
     ids = None
     if isinstance(inputs, (str, os.PathLike)):
-        x, ids = load_inputs(inputs, prep, return_ids=True)
+        x, ids = load_inputs(inputs, contract, return_ids=True)
     else:
-        x = apply_preprocessing(np.asarray(inputs), prep, "inputs")
+        x = conform_inputs(inputs, contract, "inputs")
     outputs = loaded.model.predict(x, batch_size=batch_size, verbose=0)
     if isinstance(outputs, dict):
         outputs = outputs["head"] if "head" in outputs else outputs["reconstruction"]
-    frame = prediction_frame(outputs, _task(loaded), (loaded.preprocessing or {}).get("class_names"), ids)
+    frame = prediction_frame(outputs, loaded.serving.task, contract.get("class_names"), ids)
     if output:
         output = os.fspath(output)
         if output.endswith(".npy"):

@@ -28,10 +28,13 @@ from archbuilder.errors import check_flag
 from archbuilder.errors import check_int
 from archbuilder.errors import check_path
 from archbuilder.format import jsonpath
+from archbuilder.model.serving import serving_model
 from archbuilder.run import callbacks as ab_callbacks
 from archbuilder.run import fast_path
 from archbuilder.run import reports
 from archbuilder.run.device import precision_scope
+from archbuilder.run.evaluation import evaluation_report
+from archbuilder.run.figures import write_report_files
 from archbuilder.run.device import seed_everything
 from archbuilder.run.fit import build_for_training
 from archbuilder.run.fit import class_weights
@@ -48,6 +51,7 @@ from archbuilder.run.rundir import RunDir
 from archbuilder.spec.load import Spec
 from archbuilder.spec.load import load_spec
 from archbuilder.spec.normalize import outputs
+from archbuilder.spec.normalize import task_of
 from archbuilder.text import byte_size
 
 __all__ = ["RunResult", "train", "run_training", "headline", "summary_line", "size_overrides", "out_of_memory"]
@@ -284,10 +288,25 @@ def _evaluate_test(built, concrete, dataset, history, train_seconds):
     return metrics
 
 
+def _write_report(run, built, concrete, dataset, metrics):
+    """The evaluation report of the test split (what `archbuilder evaluate RUN` gives) and its files."""
+    x = dataset.x_test
+    batch_size = eval_batch_size(len(x), concrete["training"]["batch_size"])
+    outputs = built.model.predict(x, batch_size=batch_size, verbose=0)
+    codes = built.encoder.predict(x, batch_size=batch_size, verbose=0) if built.encoder is not None else None
+    report = evaluation_report(task_of(concrete), outputs, dataset.y_test, x, class_names=dataset.class_names,
+                               one_hot=dataset.one_hot, codes=codes, metrics=metrics)
+    labelled = outputs.get("head") if isinstance(outputs, dict) else outputs
+    write_report_files(run, report, built.model.name, dataset.y_test, labelled)
+
+
 def _write_outputs(run, spec, built, concrete, dataset, history, metrics, precision):
-    run.save_model("model.keras", built.model)
+    prep = dataset.preprocessing
+    code = built.encoder.layers[-1].name if built.encoder is not None else None  # the layer giving the code
+    run.save_model("model.keras", serving_model(built.model, prep, code=code))
     if built.encoder is not None:
-        run.save_model("encoder.keras", built.encoder)
+        run.save_model("encoder.keras", serving_model(built.encoder, prep, task="code"))
+    _write_report(run, built, concrete, dataset, metrics)
     run.write_text("summary.txt", reports.summary_text(spec, built, metrics))
     run.write_text("history.csv", reports.history_csv(history))
     run.write_json("metrics.json", metrics)

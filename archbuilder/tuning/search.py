@@ -37,6 +37,7 @@ from archbuilder.errors import check_int
 from archbuilder.errors import check_number
 from archbuilder.errors import check_path
 from archbuilder.layers.safe_load import load_model_safely
+from archbuilder.model.serving import serving_model
 from archbuilder.run import reports
 from archbuilder.run.device import precision_of
 from archbuilder.run.prepare import input_files
@@ -72,7 +73,7 @@ class TuneResult:
         trials: one row per finished trial (`trial_id`, `status`, `score`, every
             hyperparameter by name, `params`, `seconds`, `worker`, `error`).
         best_spec: the plain spec of the best trial (what `best.json` holds).
-        best_model: the best trial's trained model (what `best_model.keras` holds).
+        best_model: the best trial's trained model, taking raw inputs (what `best_model.keras` holds).
         run_dir: the run directory.
         objective: the metric searched, e.g. `val_accuracy`.
         best_score: its best value.
@@ -259,7 +260,8 @@ def _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet):
         best = oracle.get_best_trials(1)[0]
         result.best_spec = best_spec(spec, hypermodel, best, data)
         run.write_json("best.json", result.best_spec)
-        result.best_model, retrained = _best_model(tuner_, best, hypermodel, dataset)
+        best_model, retrained = _best_model(tuner_, best, hypermodel, dataset)
+        result.best_model = serving_model(best_model, dataset.preprocessing)  # raw inputs in, as train saves
         run.save_model("best_model.keras", result.best_model)
         result.best_score = best.score
         summary = (f"Best trial {best.trial_id}: {report.objective.name} = {best.score:.4f} "

@@ -72,11 +72,24 @@ def test_resume_of_a_finished_run_exits_0(trained):
     assert result.stdout.strip() == f"{trained['out']}: already finished (DONE exists); nothing to resume"
 
 
-def test_evaluate_prints_json_metrics(trained):
-    result = invoke("evaluate", trained["out"])
+def test_evaluate_prints_the_report(trained, tmp_path):
+    result = invoke("evaluate", trained["out"], "--format", "json")
     assert result.exit_code == 0, result.stderr
-    metrics = json.loads(result.stdout)
-    assert set(metrics) == {"test_loss", "test_accuracy"}
+    report = json.loads(result.stdout)
+    with open(os.path.join(trained["out"], "metrics.json"), encoding="utf-8") as f:
+        saved = json.load(f)
+    assert report["test_loss"] == pytest.approx(saved["test_loss"], rel=1e-5)
+    assert report["task"] == "classification" and report["samples"] == 24
+    assert [row["class"] for row in report["classification"]["per_class"]] == ["0", "1", "2"]
+    text = invoke("evaluate", trained["out"], "--out", str(tmp_path / "report"))
+    assert text.exit_code == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0] == f"{trained['out']}/model.keras: 24 test samples of {trained['folder'] / 'clf.npz'}"
+    assert lines[1].split()[::2] == ["test_loss", "test_accuracy"]
+    assert lines[3].split() == ["precision", "recall", "f1-score", "support"]
+    assert "Confusion matrix (rows: true class, columns: predicted class):" in lines
+    assert sorted(os.listdir(tmp_path / "report")) == ["confusion.csv", "confusion.png", "report.json"]
+    assert text.stderr.strip().startswith(f"wrote {tmp_path / 'report' / 'report.json'}, ")
 
 
 def test_predict_csv_on_stdout_and_npy_file(trained, tmp_path):
@@ -147,7 +160,7 @@ def test_compare_prints_the_markdown_table(tmp_path):
 
 
 def test_commands_are_exported():
-    assert [c.name for c in cli_train.COMMANDS] == ["train", "evaluate", "predict", "compare"]
+    assert [c.name for c in cli_train.COMMANDS] == ["train", "evaluate", "predict", "compare", "export"]
 
 
 def _complete(path):

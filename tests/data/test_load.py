@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from archbuilder.data import datasets
-from archbuilder.data.preprocessing import apply_preprocessing
+from archbuilder.data.preprocessing import conform_inputs
+from archbuilder.data.preprocessing import input_contract
 from archbuilder.data.load import load_data
 from archbuilder.data.load import load_inputs
 from archbuilder.data.parse import parse_data
@@ -581,50 +582,59 @@ def test_image_folder_errors(tmp_path):
 # ---------------------------------------------------------------- preprocessing replay and predict inputs
 
 
-def test_apply_preprocessing_replays_training(tmp_path):
+def test_conform_inputs_makes_raw_batches_of_the_training_samples(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (12, 784), dtype=np.uint8)
     x_test = rng.integers(0, 256, (4, 784), dtype=np.uint8)
     path = save_npz(tmp_path / "d.npz", x_train=x, y_train=np.arange(12) % 10, x_test=x_test, y_test=[1, 2, 3, 4])
     data = load_data({"path": path, "normalize": True}, [28, 28, 1], output_units=10)
-    prep = json.loads(json.dumps(data.preprocessing))  # as preprocessing.json stores it
-    np.testing.assert_array_equal(apply_preprocessing(x_test, prep), data.x_test)
-    np.testing.assert_array_equal(apply_preprocessing(x, prep), data.x_train)
-    one = apply_preprocessing(x_test[0], prep)  # a single sample gets a batch axis
-    np.testing.assert_array_equal(one, data.x_test[:1])
-    np.testing.assert_array_equal(apply_preprocessing(x_test.reshape(4, 28, 28, 1), prep), data.x_test)
-    with pytest.raises(DataError, match=r"^in.npy: samples of shape 10 \(10 values\) do not fit input.shape 28x28x1"):
-        apply_preprocessing(np.zeros((2, 10)), prep, "in.npy")
+    contract = input_contract(json.loads(json.dumps(data.preprocessing)))  # as preprocessing.json stores it
+    assert contract["input"] == {"shape": [784], "dtype": "uint8"}
+    assert contract["trained_input"] == {"shape": [28, 28, 1], "dtype": "float32"}
+    assert contract["preprocessing"] == {"reshape": [28, 28, 1], "rescale": 1 / 255, "standardize": True}
+    np.testing.assert_array_equal(conform_inputs(x_test, contract), x_test)
+    np.testing.assert_array_equal(conform_inputs(x_test[0], contract), x_test[:1])  # one sample: a batch of 1
+    np.testing.assert_array_equal(conform_inputs(x_test.reshape(4, 28, 28, 1), contract), x_test)
+    assert conform_inputs(x_test.astype(np.float64), contract).dtype == np.uint8  # whole numbers are fine
+    with pytest.raises(DataError, match=r"^in.npy: samples of shape 10 \(10 values\) do not fit input.shape 784"):
+        conform_inputs(np.zeros((2, 10)), contract, "in.npy")
     with pytest.raises(DataError, match=r"^in.npy: inputs holds 1 NaN or infinite value\(s\); the first in sample 1"):
-        apply_preprocessing(np.where(np.arange(2 * 784).reshape(2, 784) == 800, np.nan, 0.0), prep, "in.npy")
+        conform_inputs(np.where(np.arange(2 * 784).reshape(2, 784) == 800, np.nan, 0.0), contract, "in.npy")
+    with pytest.raises(DataError, match=r"^in.npy: the model takes uint8 values 0..255 \(8-bit pixels\); the "
+                                        r"inputs hold fractions$"):
+        conform_inputs(x_test / 255.0, contract, "in.npy")
+    with pytest.raises(DataError, match=r"the inputs hold values from 0 to 300$"):
+        conform_inputs(np.where(x_test == x_test.max(), 300, 0), contract, "in.npy")
 
 
 def test_load_inputs(tmp_path):
     rows = "\n".join(f"{i},{i * 2},{i % 2}" for i in range(10))
     csv_path = write(tmp_path / "t.csv", "a,b,label\n" + rows + "\n")
     data = load_data({"path": csv_path, "target": "label", "normalize": True}, [2], output_units=2)
-    prep = data.preprocessing
+    contract = input_contract(data.preprocessing)
     new = write(tmp_path / "new.csv", "b,a\n4,2\n")  # columns by name; no target needed
-    np.testing.assert_array_equal(load_inputs(new, prep), apply_preprocessing(np.array([[2.0, 4.0]]), prep))
+    np.testing.assert_array_equal(load_inputs(new, contract), np.array([[2.0, 4.0]], np.float32))
     np.save(tmp_path / "in.npy", np.array([[2.0, 4.0]]))
-    np.testing.assert_array_equal(load_inputs(tmp_path / "in.npy", prep), load_inputs(new, prep))
+    np.testing.assert_array_equal(load_inputs(tmp_path / "in.npy", contract), load_inputs(new, contract))
     save_npz(tmp_path / "in.npz", x_test=np.array([[2.0, 4.0]]))
-    np.testing.assert_array_equal(load_inputs(tmp_path / "in.npz", prep), load_inputs(new, prep))
+    np.testing.assert_array_equal(load_inputs(tmp_path / "in.npz", contract), load_inputs(new, contract))
     with pytest.raises(DataError, match=r"no feature column 'a'"):
-        load_inputs(write(tmp_path / "bad.csv", "b,c\n1,2\n"), prep)
+        load_inputs(write(tmp_path / "bad.csv", "b,c\n1,2\n"), contract)
     with pytest.raises(DataError, match=r"^missing.npy: no such file or folder$"):
-        load_inputs("missing.npy", prep)
+        load_inputs("missing.npy", contract)
     save_npz(tmp_path / "two.npz", a=np.zeros(2), b=np.zeros(2))
     with pytest.raises(DataError, match=r"two.npz: no input array: expected key 'x' or 'x_test'; found keys: a, b$"):
-        load_inputs(tmp_path / "two.npz", prep)
+        load_inputs(tmp_path / "two.npz", contract)
     with pytest.raises(DataError, match=r"in.txt: unsupported file type '.txt'"):
-        load_inputs(write(tmp_path / "in.txt", "1 2"), prep)
+        load_inputs(write(tmp_path / "in.txt", "1 2"), contract)
 
     images = make_images(tmp_path / "images", size=(5, 6))
     data = load_data(images, [6, 5, 3], output_units=2)
-    x, ids = load_inputs(images, data.preprocessing, return_ids=True)
-    assert x.shape == (6, 6, 5, 3) and ids[0] == "cat/0.png"
-    single = load_inputs(os.path.join(images, "dog", "1.png"), data.preprocessing)
+    contract = input_contract(data.preprocessing)
+    assert contract["input"] == {"shape": [6, 5, 3], "dtype": "uint8"} and contract["image_size"] == [6, 5]
+    x, ids = load_inputs(images, contract, return_ids=True)
+    assert x.shape == (6, 6, 5, 3) and x.dtype == np.uint8 and ids[0] == "cat/0.png"
+    single = load_inputs(os.path.join(images, "dog", "1.png"), contract)
     np.testing.assert_array_equal(single, x[4:5])
 
 

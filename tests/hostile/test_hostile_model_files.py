@@ -88,6 +88,31 @@ def test_3_a_model_file_declaring_billions_is_refused_before_predict(tmp_path):
     assert line == f"{tmp_path / 'small.keras'}: refused: the model declares 15 parameters, over the limit of 10 (--max-params)"
 
 
+def _nested_models():
+    """Models whose configs reference nested and shared layers in each of the ways Keras records them."""
+    seq = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)], name="seq")
+    inner_in = keras.Input((4,))
+    inner = keras.Model(inner_in, keras.layers.Dense(4)(inner_in), name="inner")
+    shared = keras.layers.Dense(4, name="shared")
+    x = keras.Input((4,))
+    yield keras.Model(x, keras.layers.Dense(2)(keras.layers.Concatenate()([seq(x), inner(x)])))
+    yield keras.Model(x, keras.layers.Dense(1)(inner(inner(x))))  # a nested model called on its own output
+    yield keras.Model(x, [inner(x), seq(x)])  # a nested Functional as an output (numbered from 1 there)
+    yield keras.Model(x, shared(shared(x)))
+
+
+def test_3_nested_and_shared_layers_are_counted_as_keras_counts(tmp_path, trained_run):
+    from archbuilder.layers.safe_load import check_model_file
+
+    for i, model in enumerate(_nested_models()):
+        model.save(tmp_path / f"m{i}.keras")
+        assert check_model_file(tmp_path / f"m{i}.keras")[1].params == model.count_params()
+    # A model archbuilder saved: the input contract and preprocessing layers, the trained graph nested.
+    path = os.path.join(trained_run, "model.keras")
+    loaded = keras.saving.load_model(path)
+    assert check_model_file(path)[1].params == loaded.count_params() > 0
+
+
 def test_3_a_layer_that_cannot_be_counted_is_refused(tmp_path):
     inputs = keras.Input((4, 8))
     model = keras.Model(inputs, keras.layers.MultiHeadAttention(2, 4, name="attention")(inputs, inputs))

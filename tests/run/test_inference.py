@@ -1,4 +1,4 @@
-"""Tests of archbuilder.inference: evaluate and predict reproduce training's preprocessing."""
+"""Tests of archbuilder.run.inference: evaluate and predict feed raw inputs to self-contained models."""
 
 import json
 import os
@@ -8,11 +8,16 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import classification_report
+from sklearn.metrics import confusion_matrix
 
-from archbuilder.data.preprocessing import apply_preprocessing
+from archbuilder.data.preprocessing import apply
 from archbuilder.errors import ArchbuilderError
 from archbuilder.errors import DataError
+from archbuilder.model.serving import contract_of
 from archbuilder.run.inference import evaluate
+from archbuilder.run.inference import open_run
+from archbuilder.run.inference import raw_test_split
 from archbuilder.run.inference import predict
 from archbuilder.run.inference import prediction_frame
 from archbuilder.run.train import train
@@ -50,17 +55,37 @@ def run(tmp_path_factory):
 def test_evaluate_reproduces_the_run_metrics(run):
     with open(os.path.join(run["dir"], "metrics.json"), encoding="utf-8") as f:
         saved = json.load(f)
-    metrics = evaluate(run["dir"])
-    assert set(metrics) == {"test_loss", "test_accuracy"}
-    assert metrics["test_loss"] == pytest.approx(saved["test_loss"], rel=1e-5)
-    assert metrics["test_accuracy"] == pytest.approx(saved["test_accuracy"])
+    report = evaluate(run["dir"])
+    assert report["test_loss"] == pytest.approx(saved["test_loss"], rel=1e-5)
+    assert report["test_accuracy"] == pytest.approx(saved["test_accuracy"])
+    assert report["task"] == "classification" and report["samples"] == 18
+    assert report["classification"]["classes"] == CLASSES
+    assert report["classification"]["accuracy"] == pytest.approx(saved["test_accuracy"], abs=1e-6)
+    assert report["model"] == os.path.join(run["dir"], "model.keras")
+
+
+def test_the_report_is_scikit_learns_on_the_same_predictions(run):
+    loaded = open_run(run["dir"])
+    x, y, _ = raw_test_split(loaded, loaded.concrete["data"])
+    predicted = predict(run["dir"], x)[CLASSES].to_numpy().argmax(axis=1)
+    report = evaluate(run["dir"])["classification"]
+    expected = classification_report(y, predicted, labels=range(3), target_names=CLASSES, output_dict=True,
+                                     zero_division=0)
+    for row in report["per_class"]:
+        want = expected[row["class"]]
+        assert (row["precision"], row["recall"], row["f1"], row["support"]) == pytest.approx(
+            (want["precision"], want["recall"], want["f1-score"], want["support"]))
+    assert report["accuracy"] == pytest.approx(expected["accuracy"])
+    np.testing.assert_array_equal(report["confusion_matrix"], confusion_matrix(y, predicted, labels=range(3)))
 
 
 def test_evaluate_a_model_file_with_explicit_data(run, monkeypatch):
     monkeypatch.chdir(run["folder"])
     data = json.dumps({"path": "animals.csv", "target": "label", "normalize": True})
     by_file = evaluate(os.path.join(run["dir"], "model.keras"), data)
-    assert by_file == pytest.approx(evaluate(run["dir"]))
+    by_run = evaluate(run["dir"])
+    assert {k: by_file[k] for k in ("test_loss", "test_accuracy")} == pytest.approx(
+        {k: by_run[k] for k in ("test_loss", "test_accuracy")})
 
 
 def test_predict_csv_has_class_names_and_probabilities(run, tmp_path):
@@ -75,24 +100,50 @@ def test_predict_csv_has_class_names_and_probabilities(run, tmp_path):
     assert list(written.columns) == list(frame.columns) and len(written) == 5
 
 
-def test_predict_applies_the_saved_normalization(run, tmp_path):
+def test_the_saved_model_standardizes_raw_rows_itself(run, tmp_path):
     with open(os.path.join(run["dir"], "preprocessing.json"), encoding="utf-8") as f:
         prep = json.load(f)
     assert prep["normalize"] and prep["class_names"] == CLASSES
-    model = keras.saving.load_model(os.path.join(run["dir"], "model.keras"), safe_mode=True)
+    served = keras.saving.load_model(os.path.join(run["dir"], "model.keras"), safe_mode=True)
+    assert [layer.name for layer in served.layers][:3] == ["input", "input_contract", "standardize"]
     raw = run["x"][:5]
-    expected = model.predict(apply_preprocessing(raw, prep), verbose=0)
+    trained = served.layers[-1]  # the trained graph: preprocessed arrays in
+    expected = trained.predict(apply(raw, prep, "x"), verbose=0)
     out = tmp_path / "p.npy"
     predict(run["dir"], raw, output=str(out))
     np.testing.assert_allclose(np.load(out), expected, rtol=1e-5, atol=1e-6)
-    assert not np.allclose(model.predict(raw, verbose=0), expected, atol=1e-3)
+    np.testing.assert_allclose(served.predict(raw, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(trained.predict(raw, verbose=0), expected, atol=1e-3)
 
 
-def test_bare_model_without_preprocessing_feeds_inputs_as_they_are(run, tmp_path):
+def test_a_copied_model_file_keeps_its_classes_and_columns(run, tmp_path):
     shutil.copy(os.path.join(run["dir"], "model.keras"), tmp_path / "m.keras")
+    columns = [f"f{i}" for i in (5, 3, 1, 0, 2, 4)]  # another column order, and an extra column
+    frame = pd.DataFrame(run["x"][:4], columns=[f"f{i}" for i in range(6)])[columns]
+    frame["note"] = "x"
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    bare = predict(str(tmp_path / "m.keras"), str(tmp_path / "new.csv"))
+    in_run = predict(run["dir"], run["x"][:4])
+    assert list(bare.columns) == ["prediction"] + CLASSES
+    pd.testing.assert_frame_equal(bare, in_run)
+    contract = contract_of(keras.saving.load_model(tmp_path / "m.keras", safe_mode=True))
+    assert contract["features"] == [f"f{i}" for i in range(6)] and contract["class_names"] == CLASSES
+
+
+def test_bare_model_without_preprocessing_says_so_once(tmp_path, capsys):
+    inputs = keras.Input((6,))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(inputs))
+    model.compile(loss="sparse_categorical_crossentropy")  # the loss tells a classifier
+    model.optimizer.build(model.trainable_variables)
+    model.save(tmp_path / "m.keras")
+    capsys.readouterr()
     x = np.zeros((2, 6), np.float32)
     frame = predict(str(tmp_path / "m.keras"), x)
     assert list(frame.columns) == ["prediction", "0", "1", "2"]
+    np.testing.assert_allclose(frame[["0", "1", "2"]].to_numpy(), model.predict(x, verbose=0), rtol=1e-6)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"{tmp_path / 'm.keras'}: no preprocessing recorded (neither archbuilder's input layers nor a "
+                   "preprocessing.json beside it); inputs go into the model as they are"]
     with pytest.raises(DataError, match="no data: pass --data"):
         evaluate(str(tmp_path / "m.keras"))
 
@@ -100,8 +151,18 @@ def test_bare_model_without_preprocessing_feeds_inputs_as_they_are(run, tmp_path
 def test_unfinished_run_directory_says_how_to_continue(tmp_path):
     with pytest.raises(ArchbuilderError, match="no model.keras in this folder .*--resume"):
         evaluate(str(tmp_path))
+    (tmp_path / "trials.csv").write_text("trial_id\n")
+    with pytest.raises(ArchbuilderError, match="no best_model.keras in this tune run .*tune --resume"):
+        predict(str(tmp_path), np.zeros((1, 6)))
     with pytest.raises(ArchbuilderError, match="expected a run directory or a .keras file"):
         predict(str(tmp_path / "x.h5"), np.zeros((1, 6)))
+
+
+def test_raw_inputs_that_do_not_fit_are_one_line_errors(run):
+    with pytest.raises(DataError, match=r"^inputs: samples of shape 5 \(5 values\) do not fit input.shape 6"):
+        predict(run["dir"], np.zeros((2, 5)))
+    with pytest.raises(DataError, match=r"^inputs: inputs holds 1 NaN or infinite value"):
+        predict(run["dir"], np.where(np.arange(12).reshape(2, 6) == 7, np.nan, 1.0))
 
 
 def test_prediction_frame_shapes():
@@ -115,3 +176,5 @@ def test_prediction_frame_shapes():
     assert list(images.columns) == ["id", "prediction", "x", "y"] and list(images["prediction"]) == ["x", "y"]
     steps = prediction_frame(np.eye(2)[None].repeat(2, axis=0), "classification", ["x", "y"])
     assert list(steps["prediction"]) == ["x y", "x y"]
+    codes = prediction_frame(np.ones((2, 3)), "code")
+    assert list(codes.columns) == ["value_0", "value_1", "value_2"]

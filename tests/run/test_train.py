@@ -44,7 +44,8 @@ CUSTOM = {"spec_version": 1, "name": "tiny_mlp", "family": "custom", "input": {"
           "training": TRAINING, "data": MNIST1D}
 
 RUN_FILES = {"run.json", "spec.json", "spec.resolved.json", "model.keras", "preprocessing.json", "summary.txt",
-             "history.csv", "metrics.json", "curves.png", "env.json", "logs", "DONE"}
+             "history.csv", "metrics.json", "curves.png", "env.json", "logs", "DONE",
+             "report.json", "confusion.csv", "confusion.png"}  # the evaluation report of a classifier
 METRIC_KEYS = {"test_loss", "params", "trainable_params", "train_seconds", "epochs_run"}
 
 
