@@ -11,8 +11,9 @@ kernel × input channels × filters per output position, per input position for 
 transposed one; a recurrent layer: its weights per time step; a normalization: one
 per value). Layers without weights (pooling, activations, merges, reshapes, dropout)
 count 0. A node is `flops_estimated` where the count is not exact: a
-keras.applications backbone (its published ImageNet count scaled by input area) and
-a layer whose input has a variable size (each unknown size counted as 1).
+keras.applications backbone (its published ImageNet count scaled by input area), a
+backbone from a model file (not counted: 0) and a layer whose input has a variable
+size (each unknown size counted as 1).
 """
 
 import dataclasses
