@@ -116,7 +116,8 @@ def check_search(doc):
     if isinstance(select, dict) and ("max" in select) == ("min" in select):
         yield "$.tuning.select", "give one of max or min: the metric best.json maximizes or minimizes"
     if tuning.get("pruning") and tuning.get("tuner") == "hyperband":
-        yield "$.tuning.pruning", "hyperband stops trials early itself; use pruning with the random, grid or bayesian tuner"
+        yield "$.tuning.pruning", ("hyperband stops trials early itself; use pruning with the random, grid or "
+                                   "bayesian tuner")
 
 
 def check_augmentation(doc):

@@ -187,6 +187,7 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
             or no trial finished.
     """
     out = check_path("tune", "out", out, empty=True)
+    warm_start = check_path("tune", "warm_start", warm_start)
     overwrite, resume = check_flag("tune", "overwrite", overwrite), check_flag("tune", "resume", resume)
     if overwrite and resume:
         raise ArgumentError("tune", "resume", "overwrite and resume exclude each other")
@@ -239,7 +240,7 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, warm_st
         return workers_module.run_worker(spec, data, out)
     if resume and out is None:
         raise ArchbuilderError("--resume needs --out RUN_DIR: the run directory to continue")
-    inputs = input_files(spec, spec.concrete(), data)
+    inputs = input_files(spec, spec.concrete(), data) + ([os.path.abspath(warm_start)] if warm_start else [])
     RunDir.check(out, overwrite=overwrite, resume=resume, inputs=inputs)
     if resume and RunDir(out).done:
         if not quiet:
