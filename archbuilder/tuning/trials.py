@@ -222,7 +222,8 @@ def hyperparameter_names(frame):
 
 
 def _missing(value):
-    return isinstance(value, float) and value != value
+    """An inactive hyperparameter: None in a fresh table, NaN in one read back from trials.csv."""
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _positions(values):
