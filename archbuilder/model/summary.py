@@ -14,7 +14,10 @@ from archbuilder.plotting import png_bytes
 from archbuilder.text import count
 from archbuilder.text import shape as fmt_shape
 
-__all__ = ["layer_table", "model_summary", "format_table", "plot_model", "plan_figure", "node_label"]
+__all__ = ["layer_table", "model_summary", "format_table", "plot_model", "plan_figure", "node_label", "GAP", "SHIFT"]
+
+GAP = 0.18  # from a box's centre to where its arrows start or end: half a box's height, in rows
+SHIFT = 0.12  # how far right of a box's centre a skip connection starts and ends
 
 
 def _shape(layer):
@@ -106,8 +109,9 @@ def plan_figure(plan, title="model"):
     Data flows down: the input on top, each node one row below the lowest of the
     nodes it takes its inputs from; nodes of one row sit side by side. A box says the
     node's name, type, output shape and params. An arrow is an annotation from the
-    box of the node that feeds (`xyann`) to the box of the node fed (`xy`); one that
-    skips rows (a skip connection) bends around the boxes between, in red. Every box
+    bottom of the box of the node that feeds (`xyann`) to the top of the box of the node
+    fed (`xy`), `GAP` from their centres; one that skips rows (a skip connection) leaves
+    and enters `SHIFT` right of the centres and bends around the boxes between, in red. Every box
     has the gid `node:NAME`, every arrow `edge:SOURCE->TARGET`.
     """
     level = _levels(plan)
@@ -130,11 +134,12 @@ def plan_figure(plan, title="model"):
         boxes[name].set_gid(f"node:{name}")
     for source, target in plan.edges():
         skips = level[target] - level[source] > 1
-        arrow = ax.annotate("", xy=position[target], xytext=position[source], zorder=2,
+        (x0, y0), (x1, y1) = position[source], position[target]
+        shift = SHIFT if skips else 0.0  # a skip leaves and enters its boxes off-centre, beside the straight arrows
+        arrow = ax.annotate("", xy=(x1 + shift, y1 + GAP), xytext=(x0 + shift, y0 - GAP), zorder=2,
                             arrowprops={"arrowstyle": "-|>", "mutation_scale": 10, "linewidth": 1,
-                                        "color": "#d1495b" if skips else "#333333",
-                                        "patchA": boxes[source], "patchB": boxes[target],
-                                        "connectionstyle": f"arc3,rad={-0.45 if skips else 0.0}"})
+                                        "color": "#d1495b" if skips else "#333333", "shrinkA": 0, "shrinkB": 0,
+                                        "connectionstyle": f"arc3,rad={-0.5 if skips else 0.0}"})
         arrow.set_gid(f"edge:{source}->{target}")
     ax.set_xlim(-0.1, width + 0.1)
     ax.set_ylim(-max(rows) - 0.5, 0.5)
