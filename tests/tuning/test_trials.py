@@ -25,6 +25,7 @@ def test_the_score_against_each_hyperparameter():
         {"trial_id": "3", "status": "COMPLETED", "score": 0.80, "conv.repeat": 3, "conv[2].filters": float("nan"),
          "activation": "relu", "lr": 0.003, "params": 20, "seconds": 1.0, "worker": None, "error": None},
     ])
+    frame.insert(len(frame.columns) - 1, "pack", ["0", "0", None, None])  # a packed search's column
     frame["conv[2].filters"] = pd.Series([None, 64, 32, float("nan")], dtype=object)  # as the live table holds it
     fig = hyperparameter_figure(frame, "val_accuracy")
     panels = {ax.get_xlabel(): ax for ax in fig.axes if ax.get_visible()}
