@@ -1,9 +1,11 @@
 """The static plan's pieces: nodes, the plan, and the planning steps families share.
 
-A `Plan` is one `Node` per Keras layer the builder will make (name, type, output
-shape, params, FLOPs, JSON path). A family's `plan(planner, shape)` walks its concrete
-spec with the `Planner`'s steps — the same structure its Keras builder builds — and
-raises `SpecError` at the entry whose shape cannot be built. No backend is needed.
+A `Plan` is one `Node` per Keras layer the builder will make that has weights,
+changes the shape or joins branches (name, type, output shape, params, JSON path,
+the nodes it takes its inputs from: `input` for the model input, and FLOPs). A family's
+`plan(planner, shape)` walks its concrete spec with the `Planner`'s steps — the same
+structure its Keras builder builds — and raises `SpecError` at the entry whose
+shape cannot be built. No backend is needed.
 
 FLOPs are multiply-adds per sample of a forward pass: a weight multiplied with an
 input and added counts once (Dense: inputs × units per position; a convolution:
@@ -31,6 +33,9 @@ __all__ = ["Node", "Plan", "Planner", "POOL_NAMES", "positions", "values"]
 POOL_NAMES = {"max": "Max", "avg": "Average"}  # Keras class names: MaxPooling2D, GlobalAveragePooling1D
 
 
+INPUT = "input"  # the name that stands for the model input among a node's inputs
+
+
 def positions(shape):
     """The positions a per-position weight is applied at: the sizes before the last axis (unknown ones as 1)."""
     return math.prod(1 if s is None else s for s in shape[:-1])
@@ -43,19 +48,34 @@ def values(shape):
 
 @dataclasses.dataclass
 class Node:
+    """One planned layer.
+
+    Attributes:
+        inputs: the names of the nodes whose outputs it takes (`input`: the model input);
+            a merge (`Add`, `Concatenate`, ...) has several.
+    """
+
     name: str
     type: str
     shape: tuple
     params: int
     path: str
     non_trainable: int = 0
+    inputs: tuple = (INPUT,)
     flops: int = 0  # multiply-adds per sample (see the module docstring)
     flops_estimated: bool = False
 
 
 @dataclasses.dataclass
 class Plan:
+    """The planned nodes, in the order they are built, and the model input's shape."""
+
     nodes: list
+    input_shape: tuple = ()
+
+    def edges(self):
+        """`(from, to)` for every connection, in the direction data flows (`input` is the model input)."""
+        return [(source, node.name) for node in self.nodes for source in node.inputs]
 
     @property
     def params(self):
@@ -89,10 +109,15 @@ class Planner:
     def __init__(self, spec):
         self.spec = spec
         self.nodes = []
+        self.last = INPUT  # the node the next one takes its input from, unless told otherwise
 
-    def add(self, name, kind, shape, params, path, non_trainable=0, flops=0, estimated=False):
+    def add(self, name, kind, shape, params, path, non_trainable=0, inputs=None, flops=0, estimated=False):
+        """Adds a node fed by `inputs` (names; default: the last node added) and makes it the last."""
         shape = tuple(shape)
-        self.nodes.append(Node(name, kind, shape, int(params), path, int(non_trainable), int(flops), estimated))
+        inputs = (self.last,) if inputs is None else tuple(inputs)
+        self.nodes.append(Node(name, kind, shape, int(params), path, int(non_trainable), inputs, int(flops),
+                               estimated))
+        self.last = name
         return shape
 
     def dense(self, shape, units, path, name, use_bias=True):
@@ -111,8 +136,13 @@ class Planner:
             shape = self.batch_norm(shape, path, f"{name}_bn")
         return shape
 
+    def residual_add(self, out, main, shortcut, path, name):
+        """The `Add` joining a block's main branch and its shortcut (the block's input or a projection)."""
+        return self.add(f"{name}_add", "Add", out, 0, path, inputs=(main, shortcut))
+
     def conv_item(self, shape, item, path, name):
         rank = len(shape) - 1
+        block_input = self.last
         kind = f"Conv{rank}D{'Transpose' if item.get('transpose') else ''}"
         try:
             out = conv_output(shape, item["filters"], item["kernel_size"], item["strides"], item["padding"],
@@ -124,7 +154,10 @@ class Planner:
             if item["batch_norm"]:
                 self.batch_norm(out, path, f"{name}_bn")
             if item["residual"]:
+                main = self.last
+                self.last = block_input
                 self.shortcut(shape, out, item, path, name)
+                self.residual_add(out, main, self.last, path, name)
         except ShapeError as e:
             raise SpecError(path, str(e)) from None
         if item["pool"]:

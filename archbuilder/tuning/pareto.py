@@ -13,12 +13,11 @@ objective and better on one. `best.json` is chosen by `tuning.select`:
   When no candidate is within the bounds the knee is taken, and `select` says so.
 """
 
-import io
 import math
-import os
 
-from archbuilder.atomic import atomic_write
 from archbuilder.format.schema.vocabulary import COSTS
+from archbuilder.plotting import new_figure
+from archbuilder.run.reports import save_figure
 
 __all__ = ["objective_value", "candidates", "non_dominated", "knee", "select", "write_plot"]
 
@@ -111,11 +110,7 @@ def _label(objective):
 
 def write_plot(path, rows, front, best, objectives, primary):
     """pareto.png: every trial on the first two objectives, the front as a red line, `best` starred."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6.4, 4.8))
-    FigureCanvasAgg(fig)
+    fig = new_figure(6.4, 4.8)  # matplotlib's object API on its own canvas: pyplot's state is not touched
     ax = fig.add_subplot()
     x_obj, y_obj = objectives[0], objectives[1]
 
@@ -145,8 +140,4 @@ def write_plot(path, rows, front, best, objectives, primary):
     ax.set_title(f"{len(front)} of {len(rows)} trials on the Pareto front{more}", fontsize=10)
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with atomic_write(path, "wb") as f:
-        f.write(buffer.getvalue())
+    save_figure(fig, path)

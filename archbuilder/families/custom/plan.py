@@ -28,6 +28,6 @@ def plan(planner, shape):
         except ShapeError as e:
             raise SpecError(path, str(e)) from None
         flops, estimated = layer_flops(layer, given, out, params)
-        planner.add(name, layer["type"], out, params, path, frozen, flops=flops, estimated=estimated)
+        planner.add(name, layer["type"], out, params, path, frozen, inputs=names, flops=flops, estimated=estimated)
         shapes[name] = out
         previous = name
