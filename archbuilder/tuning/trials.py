@@ -20,6 +20,7 @@ from archbuilder.run.reports import save_figure
 from archbuilder.tuning.objectives import metric_value
 from archbuilder.tuning.tuners import PROJECT
 from archbuilder.tuning.tuners import RECORD
+from archbuilder.tuning.warm_start import hyperparameter_columns
 
 __all__ = ["Report", "trials_figure", "hyperparameter_figure", "hyperparameter_names"]
 
@@ -264,10 +265,9 @@ def trials_figure(rows, objective, direction):
 
 
 def hyperparameter_names(frame):
-    """The hyperparameter columns of a trials table (between `score` and `params`; `pack` and keras-tuner's own
-    `tuner/...` left out)."""
-    fixed = set(Report.COLUMNS_HEAD) | set(Report.COLUMNS_TAIL) | {"pack"}
-    return [c for c in frame.columns if c not in fixed and not str(c).startswith("tuner/")]
+    """The hyperparameter columns of a trials table (between `score` and the costs; `pack` and keras-tuner's own
+    `tuner/...` left out): `warm_start.hyperparameter_columns`."""
+    return hyperparameter_columns(frame.columns)
 
 
 def _missing(value):

@@ -30,7 +30,7 @@ from archbuilder.format import jsonpath
 from archbuilder.format.schema.vocabulary import COSTS
 from archbuilder.text import did_you_mean
 
-__all__ = ["Enqueued", "warm_start_points"]
+__all__ = ["Enqueued", "warm_start_points", "hyperparameter_columns"]
 
 TrialStatus = compat.TrialStatus
 
@@ -92,14 +92,25 @@ def _cell(text):
         return text
 
 
+def hyperparameter_columns(header):
+    """The hyperparameter columns of a trials table: between `score` and the first cost or `tuner/` column.
+
+    `pack` (a packed trial's pack, after them in tables of earlier versions) is left out.
+    """
+    header = [str(c) for c in header]
+    start = header.index("score") + 1 if "score" in header else 0
+    end = next((i for i in range(start, len(header)) if header[i].startswith("tuner/") or header[i] in COSTS),
+               len(header))
+    return [c for c in header[start:end] if c != "pack"]
+
+
 def _csv_points(path, space, objective):
     with open(path, encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     if not rows or rows[0][:3] != ["trial_id", "status", "score"]:
         raise ArchbuilderError(f"{path}: not a trials.csv (its header starts with trial_id,status,score)")
     header = rows[0]
-    end = next((i for i, c in enumerate(header) if c.startswith("tuner/") or c in COSTS), len(header))
-    names = header[3:end]
+    names = hyperparameter_columns(header)
     missing = [n for n in space.names if n not in names]
     if missing:
         raise ArchbuilderError(f"{path}: the spec searches {missing[0]}, which this search did not"
@@ -107,7 +118,8 @@ def _csv_points(path, space, objective):
     done = [r for r in rows[1:] if len(r) == len(header) and r[1] == "COMPLETED" and r[2]]
     sign = -1 if objective.direction == "max" else 1
     done.sort(key=lambda r: sign * float(r[2]) if math.isfinite(float(r[2])) else math.inf)
-    return [_encode(space, path, f"trial {r[0]}: ", {n: _cell(c) for n, c in zip(names, r[3:end]) if c != ""})
+    where = [header.index(n) for n in names]
+    return [_encode(space, path, f"trial {r[0]}: ", {n: _cell(r[i]) for n, i in zip(names, where) if r[i] != ""})
             for r in done]
 
 
