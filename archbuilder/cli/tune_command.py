@@ -3,6 +3,7 @@
 import click
 
 from archbuilder.cli.common import CONTEXT
+from archbuilder.cli.common import MLFLOW_OPTION
 from archbuilder.cli.common import handle_errors
 from archbuilder.cli.common import overrides_of
 from archbuilder.cli.common import spec_options
@@ -24,9 +25,10 @@ __all__ = ["COMMANDS", "tune"]
 @click.option("--workers", type=click.IntRange(min=0), metavar="N",
               help="keras-tuner's distributed mode: a chief oracle and N supervised worker processes "
                    "(one GPU each where there are several).")
+@MLFLOW_OPTION
 @spec_options
 @handle_errors
-def tune(spec, data, tuner, max_trials, max_time, out, overwrite, resume, workers, overrides, seed, quiet):
+def tune(spec, data, tuner, max_trials, max_time, out, overwrite, resume, workers, mlflow, overrides, seed, quiet):
     """Search the open choices of SPEC: a live trial table, then trials.csv, best.json and best_model.keras.
 
     \b
@@ -39,7 +41,7 @@ def tune(spec, data, tuner, max_trials, max_time, out, overwrite, resume, worker
     from archbuilder.tuning.search import tune as run_tune
 
     run_tune(spec, data, tuner=tuner, max_trials=max_trials, max_time=max_time, out=out, overwrite=overwrite,
-             resume=resume, workers=workers, overrides=overrides_of(overrides, seed), quiet=quiet)
+             resume=resume, workers=workers, overrides=overrides_of(overrides, seed), quiet=quiet, mlflow=mlflow)
 
 
 COMMANDS = [tune]

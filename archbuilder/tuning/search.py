@@ -34,6 +34,7 @@ from archbuilder.errors import ArchbuilderError
 from archbuilder.errors import TrialError
 from archbuilder.layers.safe_load import load_model_safely
 from archbuilder.model.serving import serving_model
+from archbuilder.run import mlflow_runs
 from archbuilder.run import reports
 from archbuilder.run.device import precision_of
 from archbuilder.run.prepare import prepare_data
@@ -48,6 +49,7 @@ from archbuilder.tuning.job import write_job
 from archbuilder.tuning.settings import objective_of
 from archbuilder.tuning.settings import search_settings
 from archbuilder.tuning.settings import tuning_overrides
+from archbuilder.tuning.tracking import SearchTracker
 from archbuilder.tuning.trials import Report
 from archbuilder.tuning.tuners import PROJECT
 from archbuilder.tuning.tuners import is_distributed_worker
@@ -154,7 +156,7 @@ def _finished_result(run):
 
 
 def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, out=None, overwrite=False,
-         resume=False, workers=None, overrides=(), seed=None, quiet=False, runs_root="runs"):
+         resume=False, workers=None, overrides=(), seed=None, quiet=False, runs_root="runs", mlflow=None):
     """Searches a spec's search spaces with keras-tuner and writes a run directory.
 
     Args:
@@ -171,6 +173,8 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
         overrides: applied to the spec first: `PATH=VALUE` strings (`--set`) or `(path, value)` pairs.
         seed: short for the override `training.seed=N`.
         quiet: no trial table.
+        mlflow: an MLflow tracking URI (a folder such as `mlruns`, `sqlite:///m.db`,
+            `http://host:5000`): each ended trial is logged there as one MLflow run.
 
     Returns:
         A `TuneResult`; in a worker process (`KERASTUNER_TUNER_ID` names a worker), None.
@@ -185,7 +189,7 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
     spec = load_spec(spec_or_path, overrides + tuning_overrides(tuner, max_trials, max_time))
     policy = keras.config.dtype_policy()  # trials set the global precision policy; give it back after
     try:
-        return _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root)
+        return _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow)
     finally:
         keras.config.set_dtype_policy(policy)
 
@@ -198,7 +202,7 @@ def _write_environment(run, spec, seed):
     run.write_json("env.json", reports.environment(precision, seed))
 
 
-def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
+def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow=None):
     if is_distributed_worker():
         if workers:
             return workers_module.supervise_remote(spec, data, out, workers, quiet)
@@ -209,6 +213,7 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
         if not quiet:
             print(f"{out}: already finished ({DONE} exists); nothing to resume")
         return _finished_result(RunDir(out))
+    tracking_runs = mlflow_runs.open_runs(mlflow, spec.name)  # a bad URI fails before any trial
     run = RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root)
     run_dir = run.path
     if resume:
@@ -223,7 +228,9 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
     objective = objective_of(spec)
     dataset = prepare_data(spec, data)
     hypermodel = SpecHyperModel(spec, dataset=dataset)
-    report = Report(run_dir, hypermodel, objective, quiet=quiet)
+    tracker = SearchTracker(run_dir, objective, hypermodel.space, tracking_runs,
+                            spec_of=lambda trial: best_spec(spec, hypermodel, trial, data))
+    report = Report(run_dir, hypermodel, objective, quiet=quiet, tracker=tracker)
     deadline = time.monotonic() + settings["max_time"] if settings.get("max_time") else None
     if workers is not None:
         write_job(run_dir, spec, data, quiet)

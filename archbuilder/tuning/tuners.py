@@ -31,6 +31,7 @@ from archbuilder.errors import ArchbuilderError
 from archbuilder.errors import SpecError
 from archbuilder.errors import SpecErrors
 from archbuilder.format.schema.vocabulary import TUNERS
+from archbuilder.run import tracking
 
 __all__ = ["PROJECT", "RECORD", "make_tuner", "make_oracle", "is_distributed_worker", "is_chief", "trial_reason"]
 
@@ -235,11 +236,15 @@ class _SafeTuner(keras_tuner.Tuner):
         for execution in range(self.executions_per_trial):
             copied = copy.copy(kwargs)
             callbacks = self._deepcopy_callbacks(original_callbacks)
-            callbacks += [_EpochTunerCallback(self, trial), checkpoint]
+            callbacks += [_EpochTunerCallback(self, trial), checkpoint, self._epoch_scalars(trial, execution)]
             copied["callbacks"] = callbacks
             self.hypermodel.execution = execution
             histories.append(self._build_and_fit_model(trial, *args, **copied))
         return histories
+
+    def _epoch_scalars(self, trial, execution):
+        """The trial's TensorBoard scalars, `RUN/logs/trial_ID` (`execution<k>` inside it after the first)."""
+        return tracking.trial_scalars(os.path.dirname(self.project_dir), trial.trial_id, execution)
 
     def _try_build(self, hp):
         # keras-tuner's: clear_session() collects garbage and then collects it again (a
