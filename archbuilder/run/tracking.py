@@ -179,13 +179,17 @@ def read_scalars(logdir):
     written twice (an epoch repeated after a resume) keeps its last value, and a
     step never written is None.
     """
+    from google.protobuf.message import DecodeError
     from tensorboard.compat.proto import event_pb2
 
     found = {}
     names = [n for n in os.listdir(logdir) if n.startswith(_EVENTS)] if os.path.isdir(logdir) else []
     for name in names:
         for record in _records(os.path.join(logdir, name)):
-            event = event_pb2.Event.FromString(record)
+            try:
+                event = event_pb2.Event.FromString(record)
+            except DecodeError:  # not a file archbuilder wrote whole: what came before it stands
+                break
             for value in event.summary.value:
                 if value.metadata.plugin_data.plugin_name == "scalars" and value.tensor.float_val:
                     steps = found.setdefault(value.tag, {})

@@ -140,7 +140,10 @@ class SearchTracker:
         return series
 
     def _mlflow_run(self, trial, record):
-        series = self._series(trial)
+        try:
+            series = self._series(trial)
+        except OSError:  # unreadable curves: the run is logged with what the oracle holds
+            series = {}
         metrics = {"score": trial.score if trial.status == "COMPLETED" else None, "params": record.get("params"),
                    "seconds": record.get("seconds")}
         if not series:  # trained elsewhere (a worker with its own folder): what the oracle holds
