@@ -24,6 +24,7 @@ from archbuilder.format import defaults as D
 
 __all__ = ["COMMANDS", "train", "evaluate", "predict", "compare", "export"]
 
+MAX_PARAMS_HELP = "Refuse a model file that declares more parameters (counted from its config, before loading)."
 DATA_HELP = ("Data to use instead of the spec's `data`: a dataset name (mnist1d, fashion_mnist), a path "
              "(.npz, .npy, .csv, image folder) or JSON such as '{\"path\": \"t.csv\", \"target\": \"label\"}'.")
 
@@ -96,8 +97,10 @@ def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, mlfl
               help="text: the report as a table; json: all of it (the metrics.json figures included).")
 @click.option("--out", type=click.Path(file_okay=False),
               help="Also write report.json, confusion.csv, confusion.png / regression.png into this folder.")
+@click.option("--max-params", type=click.IntRange(min=0), default=D.MAX_PARAMS, show_default=True,
+              help=MAX_PARAMS_HELP)
 @handle_errors
-def evaluate(run, data, batch_size, output_format, out):
+def evaluate(run, data, batch_size, output_format, out, max_params):
     """The evaluation report of RUN (a run directory, a tune run or a .keras file) on a test split.
 
     Classifiers: accuracy, precision / recall / F1 / support per class, the confusion
@@ -107,7 +110,7 @@ def evaluate(run, data, batch_size, output_format, out):
     from archbuilder.run.evaluation import report_text
     from archbuilder.run.inference import evaluate as evaluate_run
 
-    report = evaluate_run(run, data, batch_size=batch_size, out=out)
+    report = evaluate_run(run, data, batch_size=batch_size, out=out, max_params=max_params)
     if output_format == "json":
         click.echo(json.dumps(report, indent=2))
     else:
@@ -123,8 +126,10 @@ def evaluate(run, data, batch_size, output_format, out):
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write here: .npy for the raw output array, else CSV (default: CSV on stdout).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=D.TRAINING["batch_size"], show_default=True)
+@click.option("--max-params", type=click.IntRange(min=0), default=D.MAX_PARAMS, show_default=True,
+              help=MAX_PARAMS_HELP)
 @handle_errors
-def predict(run, inputs, output, batch_size):
+def predict(run, inputs, output, batch_size, max_params):
     """Predict INPUTS (.npy, .npz, .csv, an image or an image folder) with RUN (a run directory or .keras).
 
     INPUTS are raw, as the training data was (CSV columns are matched by name); the model
@@ -133,7 +138,7 @@ def predict(run, inputs, output, batch_size):
     """
     from archbuilder.run.inference import predict as predict_run
 
-    frame = predict_run(run, inputs, output=output, batch_size=batch_size)
+    frame = predict_run(run, inputs, output=output, batch_size=batch_size, max_params=max_params)
     if output:
         click.echo(f"wrote {output} ({len(frame)} predictions)", err=True)
     else:
