@@ -19,6 +19,7 @@ files, as Keras names them: `loss`, `val_loss`, ...) with the epoch as step,
 spec (`best.json`-style) as the artifact `spec.json`.
 """
 
+import numbers
 import os
 import sys
 import time
@@ -63,6 +64,15 @@ def _metrics(objective):
         group = "validation" if objective.name.startswith("val_") else "train"
         metrics.insert(1, hp_api.Metric(f"epoch_{base}", group=group, display_name=f"{objective.name} (last epoch)"))
     return metrics
+
+
+def _plain(value):
+    """A Python bool, int, float or str (the bayesian oracle hands out NumPy numbers)."""
+    if isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    return float(value)
 
 
 def _session_end(status):
@@ -120,7 +130,7 @@ class SearchTracker:
         from tensorboard.plugins.hparams import summary_v2 as hp_api
 
         hps = trial.hyperparameters
-        values = {name: value for name, value in hps.values.items()
+        values = {name: _plain(value) for name, value in hps.values.items()
                   if name in self.space.names and hps.is_active(name) and value is not None}
         writer = tracking.EventWriter(tracking.trial_logdir(self.run_dir, trial.trial_id))
         writer.add_summary(hp_api.hparams_pb(values, trial_id=f"trial_{trial.trial_id}"))
