@@ -69,7 +69,7 @@ def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, mlfl
         fail(["archbuilder train: --overwrite and --resume exclude each other"], 2)
     from archbuilder.run.train import run_training
     from archbuilder.run.train import size_overrides
-    from archbuilder.run.train import summary_line
+    from archbuilder.run.train_result import summary_line
 
     loaded = load_cli_spec(spec, overrides, seed, allow_spaces=defaults, what=f"train {spec}",
                            pairs=size_overrides(epochs, batch_size))
@@ -159,17 +159,19 @@ def predict(run, inputs, output, batch_size, max_params):
 def compare(specs, data, epochs, batch_size, out, overrides, seed, quiet):
     """Train each SPEC under the same data and budget; print `Architecture | Accuracy | Params | Train time`.
 
-    Writes OUT/comparison.csv and OUT/comparison.png (a bar chart) too.
+    Writes OUT/comparison.csv and OUT/comparison.png (a bar chart) too. Regressions are
+    scored by test MAE in their own column; specs of different tasks or trained on
+    different data are kept apart in the table and the chart, with a note on stderr.
     """
     from archbuilder.run.compare import compare as compare_specs
-    from archbuilder.run.compare import markdown_table
 
     with _progress_to_stderr():
-        frame = compare_specs(list(specs), data, epochs=epochs, batch_size=batch_size, out=out, quiet=quiet,
-                              overrides=overrides_of(overrides, seed), verbose=_verbose(quiet))
-    click.echo(markdown_table(frame))
-    folder = frame.attrs["out"]
-    click.echo(f"wrote {folder}/comparison.csv, {folder}/comparison.png", err=True)
+        result = compare_specs(list(specs), data, epochs=epochs, batch_size=batch_size, out=out, quiet=quiet,
+                               overrides=overrides_of(overrides, seed), verbose=_verbose(quiet))
+    click.echo(result.markdown())
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"wrote {result.out}/comparison.csv, {result.out}/comparison.png", err=True)
 
 
 @click.command(context_settings=CONTEXT)

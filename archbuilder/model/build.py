@@ -28,6 +28,7 @@ from archbuilder.model.summary import layer_table
 from archbuilder.model.summary import model_summary
 from archbuilder.model.summary import plot_model
 from archbuilder.spec.load import load_spec
+from archbuilder.spec.plan import plan_spec
 
 __all__ = ["Built", "build", "build_model", "build_spec", "build_and_save"]
 
@@ -137,6 +138,6 @@ def build_and_save(spec, out, plot=None):
         atomic_save_model(built.encoder, encoder_path)
         saved.append(encoder_path)
     if plot:
-        plot_model(built.model, plot)
+        plot_model(built.model, plot, plan_spec(spec.concrete()))
         saved.append(plot)
     return "\n".join(model_summary(spec, built) + ["Saved: " + ", ".join(saved)])

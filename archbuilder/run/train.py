@@ -8,12 +8,11 @@ completed epoch, and `DONE` last.
 
 Example:
     >>> import archbuilder
-    >>> run_dir = archbuilder.train("specs/mnist1d_cnn.json", epochs=3)
-    >>> json.load(open(f"{run_dir}/metrics.json"))["test_accuracy"]
+    >>> result = archbuilder.train("specs/mnist1d_cnn.json", epochs=3)
+    >>> result.metrics["test_accuracy"], result.run_dir
 """
 
 import copy
-import dataclasses
 import json
 import sys
 import time
@@ -50,46 +49,18 @@ from archbuilder.run.prepare import prepare_data
 from archbuilder.run.prepare import resolved_data
 from archbuilder.run.rundir import DONE
 from archbuilder.run.rundir import RunDir
+from archbuilder.run.train_result import TrainResult
+from archbuilder.run.train_result import summary_line
 from archbuilder.spec.load import Spec
 from archbuilder.spec.load import load_spec
 from archbuilder.spec.normalize import outputs
 from archbuilder.spec.normalize import task_of
 from archbuilder.text import byte_size
 
-__all__ = ["RunResult", "train", "run_training", "headline", "summary_line", "size_overrides", "out_of_memory"]
+__all__ = ["train", "run_training", "size_overrides", "out_of_memory"]
 
 
 # ---------------------------------------------------------------- train
-
-
-@dataclasses.dataclass
-class RunResult:
-    """What `run_training` did: the run directory, its metrics, and whether it trained."""
-
-    run_dir: str
-    name: str
-    metrics: dict
-    finished_before: bool = False
-
-
-def headline(metrics):
-    """`(key, value)` of the figure a run is judged by: test accuracy, else MAE, else loss."""
-    for key in ("test_accuracy", "test_head_accuracy", "test_mae", "test_head_mae"):
-        if key in metrics:
-            return key, metrics[key]
-    accuracy = sorted(k for k in metrics if k.startswith("test_") and k.endswith("accuracy"))
-    if accuracy:
-        return accuracy[0], metrics[accuracy[0]]
-    return "test_loss", metrics.get("test_loss")
-
-
-def summary_line(result):
-    """`name: test_accuracy 0.9312, 872,234 params, 10 epochs in 612.3 s -> RUN_DIR`."""
-    m = result.metrics
-    key, value = headline(m)
-    figure = f"{key} {value:.4f}" if isinstance(value, (int, float)) else f"{key} n/a"
-    return (f"{result.name}: {figure}, {m.get('params', 0):,} params, {m.get('epochs_run', 0)} epochs in "
-            f"{m.get('train_seconds', 0.0):.1f} s -> {result.run_dir}")
 
 
 def size_overrides(epochs=None, batch_size=None):
@@ -144,7 +115,7 @@ def _finished(run, name):
         metrics = run.read_json("metrics.json") or {}
     except ArchbuilderError:
         metrics = {}
-    return RunResult(run_dir=run.path, name=name, metrics=metrics, finished_before=True)
+    return TrainResult(run_dir=run.path, name=name, metrics=metrics, finished_before=True)
 
 
 def _default_verbose(quiet):
@@ -168,7 +139,7 @@ def _arguments(function, out, overwrite, resume, epochs, batch_size):
 def run_training(spec_or_path, data=None, *, out=None, overwrite=False, resume=False, epochs=None,
                  batch_size=None, quiet=False, overrides=(), defaults=False, callbacks=(), verbose=None,
                  runs_root="runs", mlflow=None):
-    """Trains a spec into a run directory; `train` without the printing. Returns a `RunResult`."""
+    """Trains a spec into a run directory; `train` without the printing. Returns a `TrainResult`."""
     out, overwrite, resume, epochs, batch_size = _arguments("train", out, overwrite, resume, epochs, batch_size)
     spec = _load(spec_or_path, overrides, epochs, batch_size)
     if not defaults:
@@ -254,7 +225,7 @@ def _train_in(run, spec, concrete, dataset, resume, quiet, callbacks, verbose, t
         _write_outputs(run, spec, built, concrete, dataset, history, metrics, precision)
     if tracking_runs is not None:
         mlflow_runs.log_train_run(tracking_runs, run.path, spec.doc, concrete, history, metrics)
-    return RunResult(run_dir=run.path, name=spec.name, metrics=metrics)
+    return TrainResult(run_dir=run.path, name=spec.name, metrics=metrics)
 
 
 def _fit_or_resume(built, concrete, dataset, run_dir, state, es, callbacks, verbose):
@@ -343,7 +314,8 @@ def train(spec_or_path, data=None, *, out=None, overwrite=False, resume=False, e
             `http://host:5000`): the finished run is logged there as one MLflow run.
 
     Returns:
-        The run directory's path.
+        A `TrainResult`: `.run_dir`, `.metrics`, `.history`, `.plot()`; it is path-like
+        (`os.fspath(result)` is the run directory) and shows its figures in a notebook.
 
     Raises:
         SpecErrors: an invalid spec, or one with open search spaces (use `tune`).
@@ -359,5 +331,5 @@ def train(spec_or_path, data=None, *, out=None, overwrite=False, resume=False, e
             print(f"{result.run_dir}: already finished ({DONE} exists); nothing to resume")
         else:
             print(summary_line(result))
-    return result.run_dir
+    return result
 

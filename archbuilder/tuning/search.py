@@ -21,6 +21,7 @@ Example:
 
 import contextlib
 import dataclasses
+import html
 import io
 import json
 import os
@@ -41,6 +42,8 @@ from archbuilder.errors import check_number
 from archbuilder.errors import check_path
 from archbuilder.layers.safe_load import load_model_safely
 from archbuilder.model.serving import serving_model
+from archbuilder.plotting import Shown
+from archbuilder.plotting import png_bytes
 from archbuilder.run import mlflow_runs
 from archbuilder.run import reports
 from archbuilder.run.device import precision_of
@@ -64,6 +67,7 @@ from archbuilder.tuning.settings import search_settings
 from archbuilder.tuning.settings import tuning_overrides
 from archbuilder.tuning.tracking import SearchTracker
 from archbuilder.tuning.trials import Report
+from archbuilder.tuning.trials import hyperparameter_figure
 from archbuilder.tuning.tuners import PROJECT
 from archbuilder.tuning.tuners import is_distributed_worker
 from archbuilder.tuning.tuners import make_tuner
@@ -72,8 +76,11 @@ __all__ = ["TuneResult", "tune", "best_spec"]
 
 
 @dataclasses.dataclass
-class TuneResult:
+class TuneResult(Shown):
     """What `tune` found.
+
+    In a notebook it shows itself: the best score and spec, then trials.png and the
+    score against each hyperparameter (`plot()`).
 
     Attributes:
         trials: one row per finished trial (`trial_id`, `status`, `score`, every
@@ -83,6 +90,7 @@ class TuneResult:
         run_dir: the run directory.
         objective: the metric searched, e.g. `val_accuracy`.
         best_score: its best value.
+        direction: `max` or `min`, how the objective is judged.
     """
 
     trials: object
@@ -91,6 +99,31 @@ class TuneResult:
     run_dir: str
     objective: str = None
     best_score: float = None
+    direction: str = "max"
+
+    def __fspath__(self):
+        return self.run_dir
+
+    def plot(self):
+        """The objective of each completed trial against each hyperparameter, as a matplotlib `Figure`."""
+        return hyperparameter_figure(self.trials, self.objective or "score", self.direction)
+
+    def figures(self):
+        found = []
+        path = os.path.join(self.run_dir, "trials.png")
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                found.append(f.read())
+        if self.trials is not None and len(self.trials):
+            found.append(png_bytes(self.plot()))
+        return found
+
+    def _summary_html(self):
+        completed = int((self.trials["status"] == "COMPLETED").sum()) if self.trials is not None else 0
+        score = "none" if self.best_score is None else f"{self.best_score:.4f}"
+        return (f"<p>Best {html.escape(str(self.objective))}: <b>{score}</b> ({completed} of "
+                f"{0 if self.trials is None else len(self.trials)} trials completed) in "
+                f"<code>{html.escape(self.run_dir)}</code></p>")
 
 
 # ---------------------------------------------------------------- best.json and best_model.keras
@@ -144,10 +177,13 @@ def _check_same_spec(run_dir, doc):
                                f"run's spec.json; use a new --out, or --overwrite to start again")
 
 
-def _finished_result(run):
+def _finished_result(run, objective):
     best, trials = read_finished(run)
     model = load_model_safely(run.file("best_model.keras")) if run.exists("best_model.keras") else None
-    return TuneResult(trials=trials, best_spec=best, best_model=model, run_dir=run.path)
+    scores = trials.loc[trials["status"] == "COMPLETED", "score"].dropna()
+    best_score = None if scores.empty else float(scores.max() if objective.direction == "max" else scores.min())
+    return TuneResult(trials=trials, best_spec=best, best_model=model, run_dir=run.path, objective=objective.name,
+                      best_score=best_score, direction=objective.direction)
 
 
 def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, out=None, overwrite=False,
@@ -231,7 +267,7 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow=
     if resume and RunDir(out).done:
         if not quiet:
             print(f"{out}: already finished ({DONE} exists); nothing to resume")
-        return _finished_result(RunDir(out))
+        return _finished_result(RunDir(out), objective_of(spec))
     if resume:
         check_project(out)
     tracking_runs = mlflow_runs.open_runs(mlflow, spec.name)  # a bad URI fails before any trial
@@ -280,7 +316,7 @@ def _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet):
     completed = [t for t in oracle.trials.values() if t.status == "COMPLETED" and t.score is not None]
     failed = [r for r in rows if r["status"] != "COMPLETED"]
     result = TuneResult(trials=report.frame(rows), best_spec=None, best_model=None, run_dir=run_dir,
-                        objective=report.objective.name)
+                        objective=report.objective.name, direction=report.objective.direction)
     if completed:
         best = oracle.get_best_trials(1)[0]
         result.best_spec = best_spec(spec, hypermodel, best, data)

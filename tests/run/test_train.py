@@ -21,7 +21,7 @@ from archbuilder.run.fit import build_for_training
 from archbuilder.run.fit import class_weights
 from archbuilder.run.train import run_training
 from archbuilder.run.device import set_precision
-from archbuilder.run.train import summary_line
+from archbuilder.run.train_result import summary_line
 from archbuilder.run.train import train
 
 MNIST1D = {"dataset": "mnist1d", "max_samples": 300}
