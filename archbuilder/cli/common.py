@@ -8,7 +8,8 @@ import click
 
 from archbuilder.errors import ArchbuilderError
 
-__all__ = ["CONTEXT", "handle_errors", "spec_options", "overrides_of", "load_cli_spec", "fail"]
+__all__ = ["CONTEXT", "handle_errors", "spec_options", "data_option", "overrides_of", "load_cli_spec", "fail",
+           "guard_outputs", "data_paths"]
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -30,7 +31,7 @@ def handle_errors(command):
             fail(e.lines())
         except KeyboardInterrupt:
             fail(["archbuilder: interrupted"], 130)
-        except (click.exceptions.Exit, click.ClickException, SystemExit):
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
         except Exception as e:  # a bug: say so in one line, keep the traceback for debugging
             if os.environ.get("ARCHBUILDER_DEBUG"):
@@ -66,3 +67,91 @@ def load_cli_spec(path, overrides, seed, allow_spaces=True, what=None, pairs=())
     if not allow_spaces:
         spec.require_concrete(what)
     return spec
+
+
+def _data_paths_of(value):
+    """The files a `--data` value names (none for a dataset name), as given."""
+    from archbuilder.data.parse import ARRAY_KEYS
+    from archbuilder.data.parse import parse_data
+
+    spec, _ = parse_data(value)
+    return [spec[key] for key in ("path",) + ARRAY_KEYS if key in spec]
+
+
+def _data_must_exist(ctx, param, value):
+    """A `--data` path that does not exist is a usage error (exit 2), as a missing SPEC is."""
+    if value is None:
+        return value
+    from archbuilder.errors import DataError
+
+    try:
+        missing = [p for p in _data_paths_of(value) if not os.path.exists(p)]
+    except DataError as e:
+        if e.message != "no such file or folder":
+            return value  # another problem with the data: reported, exit 1, where it is read
+        missing = [e.source]
+    if missing:
+        raise click.BadParameter(f"{missing[0]}: no such file or folder", ctx=ctx, param=param)
+    return value
+
+
+def data_option(help):
+    """`--data D`: a dataset name, a path or JSON; a path that does not exist exits 2 (usage error)."""
+    return click.option("--data", help=help, callback=_data_must_exist)
+
+
+def data_paths(data):
+    """The files and folders a `--data` value names (for `guard_outputs`); none for a dataset or None."""
+    if data is None:
+        return []
+    try:
+        return _data_paths_of(data)
+    except ArchbuilderError:
+        return []
+
+
+def _same(a, b):
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _inside(path, folder):
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([path, folder]) == folder
+
+
+def guard_outputs(files=(), inputs=(), overwrite=False, folder=None, replaces_folder=False):
+    """Refuses outputs that would replace an input of the command, or an existing file without --overwrite.
+
+    No output ever replaces a file named on the command line (SPEC, --data, RUN, INPUTS) or a
+    file inside a folder named there, even with --overwrite; an output file that exists needs
+    --overwrite.
+
+    Args:
+        files: `(option, path)` of each file the command writes (None paths are skipped).
+        inputs: every file and folder the command reads, as named on its command line.
+        overwrite: whether --overwrite was given.
+        folder: `(option, path)` of the output folder (`--out`) the command writes into, or None.
+        replaces_folder: whether the output folder is deleted and made again (`--overwrite` of a run).
+
+    Raises:
+        ArchbuilderError: `PATH: ...` naming the input the output would replace (exit 1).
+    """
+    inputs = [p for p in inputs if p and os.path.exists(p)]
+    for option, path in files:
+        if path is None:
+            continue
+        for given in inputs:
+            if _same(path, given) or (os.path.isdir(given) and os.path.exists(path) and _inside(path, given)):
+                raise ArchbuilderError(f"{path}: {option} would write over {given}, an input of this command; "
+                                       "choose another path")
+        if os.path.exists(path) and not overwrite:
+            raise ArchbuilderError(f"{path}: exists; pass --overwrite to replace it")
+    if folder is not None and folder[1] is not None and os.path.exists(folder[1]):
+        option, out = folder
+        for given in inputs:
+            if _same(out, given) or (replaces_folder and _inside(given, out)):
+                raise ArchbuilderError(f"{out}: {option} holds {given}, an input of this command; "
+                                       f"{'--overwrite would delete it' if replaces_folder else 'it would be written over'}; "
+                                       f"choose another {option}")
