@@ -121,12 +121,26 @@ def _inside(path, folder):
     return os.path.commonpath([path, folder]) == folder
 
 
+def _replaces_input(path, given):
+    """Whether writing `path` replaces the input `given`: the same file, or a file `given` (a folder) holds.
+
+    In a run directory (it has a spec.json) only the model and JSON files are read, so its other
+    files (history.csv, curves.png, an earlier export) are outputs that --overwrite may replace.
+    """
+    if _same(path, given):
+        return True
+    if not (os.path.isdir(given) and os.path.isfile(path) and _inside(path, given)):
+        return False
+    is_run = os.path.isfile(os.path.join(given, "spec.json"))
+    return not is_run or path.endswith((".keras", ".json"))
+
+
 def guard_outputs(files=(), inputs=(), overwrite=False, folder=None, replaces_folder=False):
     """Refuses outputs that would replace an input of the command, or an existing file without --overwrite.
 
     No output ever replaces a file named on the command line (SPEC, --data, RUN, INPUTS) or a
-    file inside a folder named there, even with --overwrite; an output file that exists needs
-    --overwrite.
+    file a folder named there holds (a run directory's model and JSON files), even with
+    --overwrite; an output file that exists needs --overwrite.
 
     Args:
         files: `(option, path)` of each file the command writes (None paths are skipped).
@@ -143,7 +157,7 @@ def guard_outputs(files=(), inputs=(), overwrite=False, folder=None, replaces_fo
         if path is None:
             continue
         for given in inputs:
-            if _same(path, given) or (os.path.isdir(given) and os.path.exists(path) and _inside(path, given)):
+            if _replaces_input(path, given):
                 raise ArchbuilderError(f"{path}: {option} would write over {given}, an input of this command; "
                                        "choose another path")
         if os.path.exists(path) and not overwrite:
@@ -151,7 +165,9 @@ def guard_outputs(files=(), inputs=(), overwrite=False, folder=None, replaces_fo
     if folder is not None and folder[1] is not None and os.path.exists(folder[1]):
         option, out = folder
         for given in inputs:
-            if _same(out, given) or (replaces_folder and _inside(given, out)):
-                raise ArchbuilderError(f"{out}: {option} holds {given}, an input of this command; "
-                                       f"{'--overwrite would delete it' if replaces_folder else 'it would be written over'}; "
-                                       f"choose another {option}")
+            if _same(out, given):
+                raise ArchbuilderError(f"{out}: {option} is {given}, an input of this command; choose another "
+                                       f"{option}")
+            if replaces_folder and _inside(given, out):
+                raise ArchbuilderError(f"{out}: {option} holds {given}, an input of this command, which "
+                                       f"--overwrite would delete; choose another {option}")

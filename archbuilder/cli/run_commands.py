@@ -14,7 +14,10 @@ import sys
 import click
 
 from archbuilder.cli.common import CONTEXT
+from archbuilder.cli.common import data_option
+from archbuilder.cli.common import data_paths
 from archbuilder.cli.common import fail
+from archbuilder.cli.common import guard_outputs
 from archbuilder.cli.common import handle_errors
 from archbuilder.cli.common import load_cli_spec
 from archbuilder.cli.common import overrides_of
@@ -43,7 +46,7 @@ def _progress_to_stderr():
 
 @click.command(context_settings=CONTEXT)
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False))
-@click.option("--data", help=DATA_HELP)
+@data_option(DATA_HELP)
 @click.option("--epochs", type=click.IntRange(min=1), help="Override training.epochs.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override training.batch_size.")
 @click.option("--out", type=click.Path(file_okay=False),
@@ -64,6 +67,7 @@ def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, over
     """
     if overwrite and resume:
         fail(["archbuilder train: --overwrite and --resume exclude each other"], 2)
+    guard_outputs(inputs=[spec, *data_paths(data)], folder=("--out", out), replaces_folder=overwrite)
     from archbuilder.run.train import run_training
     from archbuilder.run.train import size_overrides
     from archbuilder.run.train import summary_line
@@ -87,15 +91,16 @@ def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, over
 
 @click.command(context_settings=CONTEXT)
 @click.argument("run", type=click.Path(exists=True))
-@click.option("--data", help=DATA_HELP + " Default: the data the run was trained on.")
+@data_option(DATA_HELP + " Default: the data the run was trained on.")
 @click.option("--batch-size", type=click.IntRange(min=1),
               help="Batch size (default: the run's, or a size near it that divides the data).")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: the report as a table; json: all of it (the metrics.json figures included).")
 @click.option("--out", type=click.Path(file_okay=False),
               help="Also write report.json, confusion.csv, confusion.png / regression.png into this folder.")
+@click.option("--overwrite", is_flag=True, help="Replace report files already in --out.")
 @handle_errors
-def evaluate(run, data, batch_size, output_format, out):
+def evaluate(run, data, batch_size, output_format, out, overwrite):
     """The evaluation report of RUN (a run directory, a tune run or a .keras file) on a test split.
 
     Classifiers: accuracy, precision / recall / F1 / support per class, the confusion
@@ -103,7 +108,12 @@ def evaluate(run, data, batch_size, output_format, out):
     autoencoders: reconstruction error per sample and code sparsity.
     """
     from archbuilder.run.evaluation import report_text
+    from archbuilder.run.figures import REPORT_FILES
     from archbuilder.run.inference import evaluate as evaluate_run
+
+    if out:
+        guard_outputs([("--out", os.path.join(out, name)) for name in REPORT_FILES], [run, *data_paths(data)],
+                      overwrite)
 
     report = evaluate_run(run, data, batch_size=batch_size, out=out)
     if output_format == "json":
@@ -120,9 +130,10 @@ def evaluate(run, data, batch_size, output_format, out):
 @click.argument("inputs", type=click.Path(exists=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write here: .npy for the raw output array, else CSV (default: CSV on stdout).")
+@click.option("--overwrite", is_flag=True, help="Replace the -o file if it exists.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=D.TRAINING["batch_size"], show_default=True)
 @handle_errors
-def predict(run, inputs, output, batch_size):
+def predict(run, inputs, output, overwrite, batch_size):
     """Predict INPUTS (.npy, .npz, .csv, an image or an image folder) with RUN (a run directory or .keras).
 
     INPUTS are raw, as the training data was (CSV columns are matched by name); the model
@@ -131,6 +142,7 @@ def predict(run, inputs, output, batch_size):
     """
     from archbuilder.run.inference import predict as predict_run
 
+    guard_outputs([("-o", output)], [run, inputs], overwrite)
     frame = predict_run(run, inputs, output=output, batch_size=batch_size)
     if output:
         click.echo(f"wrote {output} ({len(frame)} predictions)", err=True)
@@ -140,7 +152,7 @@ def predict(run, inputs, output, batch_size):
 
 @click.command(context_settings=CONTEXT)
 @click.argument("specs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--data", help=DATA_HELP + " Default: each spec's own.")
+@data_option(DATA_HELP + " Default: each spec's own.")
 @click.option("--epochs", type=click.IntRange(min=1), default=D.TRAINING["epochs"], show_default=True,
               help="Epochs for every spec (overrides each spec's own).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=D.TRAINING["batch_size"], show_default=True,
@@ -157,6 +169,7 @@ def compare(specs, data, epochs, batch_size, out, overrides, seed, quiet):
     from archbuilder.run.compare import compare as compare_specs
     from archbuilder.run.compare import markdown_table
 
+    guard_outputs(inputs=[*specs, *data_paths(data)], folder=("--out", out))
     with _progress_to_stderr():
         frame = compare_specs(list(specs), data, epochs=epochs, batch_size=batch_size, out=out, quiet=quiet,
                               overrides=overrides_of(overrides, seed), verbose=_verbose(quiet))
@@ -171,7 +184,7 @@ def compare(specs, data, epochs, batch_size, out, overrides, seed, quiet):
               help="saved_model: a TensorFlow SavedModel folder; onnx: an ONNX file; litert: a LiteRT .tflite file.")
 @click.option("-o", "--output", type=click.Path(),
               help="The artifact's path (default beside the model: model.onnx, model.tflite, model_saved_model/).")
-@click.option("--data", help=DATA_HELP + " Default: the run's test split (random inputs for a bare .keras).")
+@data_option(DATA_HELP + " Default: the run's test split (random inputs for a bare .keras).")
 @click.option("--tolerance", type=click.FloatRange(min=0.0), default=D.EXPORT["tolerance"], show_default=True,
               help="Largest accepted |artifact - Keras| / (1 + |Keras|) on the samples checked.")
 @click.option("--overwrite", is_flag=True, help="Replace an artifact already at the path.")

@@ -3,6 +3,9 @@
 import click
 
 from archbuilder.cli.common import CONTEXT
+from archbuilder.cli.common import data_option
+from archbuilder.cli.common import data_paths
+from archbuilder.cli.common import guard_outputs
 from archbuilder.cli.common import handle_errors
 from archbuilder.cli.common import overrides_of
 from archbuilder.cli.common import spec_options
@@ -13,7 +16,7 @@ __all__ = ["COMMANDS", "tune"]
 
 @click.command(context_settings=CONTEXT)
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False))
-@click.option("--data", help="Data to search on (overrides the spec's `data`): JSON, a path or a dataset name.")
+@data_option("Data to search on (overrides the spec's `data`): JSON, a path or a dataset name.")
 @click.option("--tuner", type=click.Choice(list(TUNERS)), help="Search algorithm (overrides tuning.tuner).")
 @click.option("--max-trials", type=click.IntRange(min=1), help="Models to try (overrides tuning.max_trials).")
 @click.option("--max-time", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
@@ -37,6 +40,8 @@ def tune(spec, data, tuner, max_trials, max_time, out, overwrite, resume, worker
     if overwrite and resume:
         raise click.UsageError("--overwrite and --resume exclude each other")
     from archbuilder.tuning.search import tune as run_tune
+
+    guard_outputs(inputs=[spec, *data_paths(data)], folder=("--out", out), replaces_folder=overwrite)
 
     run_tune(spec, data, tuner=tuner, max_trials=max_trials, max_time=max_time, out=out, overwrite=overwrite,
              resume=resume, workers=workers, overrides=overrides_of(overrides, seed), quiet=quiet)

@@ -114,7 +114,8 @@ def test_usage_and_user_errors(trained, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.startswith(f"{trained['spec']}: $.layers[0].units: ")
     result = invoke("train", trained["spec"], "--data", "nope.npz", "--out", str(tmp_path / "r2"))
-    assert result.exit_code == 1 and result.stderr.strip() == "nope.npz: no such file or folder"
+    assert result.exit_code == 2  # a file named on the command line that is not there, as a missing SPEC
+    assert result.stderr.splitlines()[-1] == "Error: Invalid value for '--data': nope.npz: no such file or folder"
     result = invoke("evaluate", str(tmp_path))
     assert result.exit_code == 1 and "no model.keras" in result.stderr
 
