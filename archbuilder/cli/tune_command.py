@@ -21,6 +21,8 @@ __all__ = ["COMMANDS", "tune"]
 @click.option("--max-trials", type=click.IntRange(min=1), help="Models to try (overrides tuning.max_trials).")
 @click.option("--max-time", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Start no new trial after this many seconds (overrides tuning.max_time).")
+@click.option("--epochs", type=click.IntRange(min=1), help="Epochs of each trial (overrides training.epochs).")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Override training.batch_size.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run directory (default runs/<name>-<time>).")
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
 @click.option("--resume", is_flag=True, help="Continue the search in --out: finished trials are kept.")
@@ -29,7 +31,8 @@ __all__ = ["COMMANDS", "tune"]
                    "(one GPU each where there are several).")
 @spec_options
 @handle_errors
-def tune(spec, data, tuner, max_trials, max_time, out, overwrite, resume, workers, overrides, seed, quiet):
+def tune(spec, data, tuner, max_trials, max_time, epochs, batch_size, out, overwrite, resume, workers, overrides, seed,
+         quiet):
     """Search the open choices of SPEC: a live trial table, then trials.csv, best.json and best_model.keras.
 
     \b
@@ -43,8 +46,9 @@ def tune(spec, data, tuner, max_trials, max_time, out, overwrite, resume, worker
 
     guard_outputs(inputs=[spec, *data_paths(data)], folder=("--out", out), replaces_folder=overwrite)
 
-    run_tune(spec, data, tuner=tuner, max_trials=max_trials, max_time=max_time, out=out, overwrite=overwrite,
-             resume=resume, workers=workers, overrides=overrides_of(overrides, seed), quiet=quiet)
+    run_tune(spec, data, tuner=tuner, max_trials=max_trials, max_time=max_time, epochs=epochs, batch_size=batch_size,
+             out=out, overwrite=overwrite, resume=resume, workers=workers, overrides=overrides_of(overrides, seed),
+             quiet=quiet)
 
 
 COMMANDS = [tune]

@@ -40,6 +40,7 @@ from archbuilder.run.prepare import prepare_data
 from archbuilder.run.prepare import resolved_data
 from archbuilder.run.rundir import DONE
 from archbuilder.run.rundir import RunDir
+from archbuilder.run.train import size_overrides
 from archbuilder.spec.load import load_spec
 from archbuilder.tuning import workers as workers_module
 from archbuilder.tuning.hypermodel import SpecHyperModel
@@ -153,8 +154,9 @@ def _finished_result(run):
     return TuneResult(trials=trials, best_spec=best, best_model=model, run_dir=run.path)
 
 
-def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, out=None, overwrite=False,
-         resume=False, workers=None, overrides=(), seed=None, quiet=False, runs_root="runs"):
+def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, epochs=None, batch_size=None,
+         out=None, overwrite=False, resume=False, workers=None, overrides=(), seed=None, quiet=False,
+         runs_root="runs"):
     """Searches a spec's search spaces with keras-tuner and writes a run directory.
 
     Args:
@@ -163,6 +165,8 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
         tuner: `random`, `grid`, `bayesian` or `hyperband` (overrides `tuning.tuner`).
         max_trials: overrides `tuning.max_trials` (not for hyperband).
         max_time: seconds after which no new trial starts (overrides `tuning.max_time`).
+        epochs: epochs of each trial (overrides `training.epochs`, as `train` takes it).
+        batch_size: overrides `training.batch_size`.
         out: the run directory (default `runs/<name>-<YYYYmmdd-HHMMSS>`).
         overwrite: replace `out` if it exists.
         resume: continue the search in `out`: finished trials are kept, not rerun.
@@ -182,6 +186,7 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
             or no trial finished.
     """
     overrides = list(overrides) + ([("training.seed", seed)] if seed is not None else [])
+    overrides += size_overrides(epochs, batch_size)
     spec = load_spec(spec_or_path, overrides + tuning_overrides(tuner, max_trials, max_time))
     policy = keras.config.dtype_policy()  # trials set the global precision policy; give it back after
     try:

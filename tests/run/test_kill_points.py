@@ -1,6 +1,6 @@
 """SIGKILL `archbuilder train` and `archbuilder tune` at many points; every file stays complete or absent.
 
-design.md section 3 and issue 7 ("Nothing lost"): each file of a run directory is
+The README's "Nothing lost" promise (issue 7): each file of a run directory is
 written to a temporary name and renamed into place, `DONE` last, so a kill at any
 moment leaves every file complete or absent, and `--resume` finishes the run.
 
@@ -144,7 +144,7 @@ def _assert_complete_or_absent(out, label):
     for folder, dirs, files in os.walk(out):
         rel_folder = os.path.relpath(folder, out)
         if rel_folder.split(os.sep)[0] == "logs":
-            continue  # TensorBoard event files: append-only logs (design.md section 3)
+            continue  # TensorBoard event files: append-only logs (the README says so)
         for name in files:
             rel = os.path.normpath(os.path.join(rel_folder, name))
             if name.startswith("."):
