@@ -2,6 +2,7 @@
 
 import functools
 import os
+import shlex
 import sys
 
 import click
@@ -9,7 +10,7 @@ import click
 from archbuilder.errors import ArchbuilderError
 
 __all__ = ["CONTEXT", "handle_errors", "spec_options", "data_option", "overrides_of", "load_cli_spec", "fail",
-           "guard_outputs", "data_paths"]
+           "guard_outputs", "data_paths", "interrupted"]
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -18,6 +19,18 @@ def fail(lines, code=1):
     for line in lines:
         click.echo(line, err=True)
     sys.exit(code)
+
+
+def interrupted(command, spec, error):
+    """Exits 130 after Ctrl-C, with the command that continues the run when it has a run directory.
+
+    The run directory records what the run was started with (--set, --seed, --epochs,
+    --batch-size, --data, ...) and `--resume` reuses it, so the command is this short one.
+    """
+    run_dir = getattr(error, "run_dir", None)
+    hint = (f"; continue with: archbuilder {command} {shlex.quote(str(spec))} --out {shlex.quote(str(run_dir))} "
+            "--resume") if run_dir else ""
+    fail([f"archbuilder: interrupted{hint}"], 130)
 
 
 def handle_errors(command):

@@ -19,6 +19,7 @@ from archbuilder.cli.common import data_paths
 from archbuilder.cli.common import fail
 from archbuilder.cli.common import guard_outputs
 from archbuilder.cli.common import handle_errors
+from archbuilder.cli.common import interrupted
 from archbuilder.cli.common import load_cli_spec
 from archbuilder.cli.common import overrides_of
 from archbuilder.cli.common import spec_options
@@ -80,9 +81,7 @@ def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, over
             result = run_training(loaded, data, out=out, overwrite=overwrite, resume=resume, quiet=quiet,
                                   defaults=defaults, verbose=_verbose(quiet))
     except KeyboardInterrupt as e:
-        run_dir = getattr(e, "run_dir", None)
-        hint = f"; continue with: archbuilder train {spec} --out {run_dir} --resume" if run_dir else ""
-        fail([f"archbuilder: interrupted{hint}"], 130)
+        interrupted("train", spec, e)
     if result.finished_before:
         click.echo(f"{result.run_dir}: already finished (DONE exists); nothing to resume")
     else:

@@ -7,6 +7,7 @@ from archbuilder.cli.common import data_option
 from archbuilder.cli.common import data_paths
 from archbuilder.cli.common import guard_outputs
 from archbuilder.cli.common import handle_errors
+from archbuilder.cli.common import interrupted
 from archbuilder.cli.common import overrides_of
 from archbuilder.cli.common import spec_options
 from archbuilder.format.schema.vocabulary import TUNERS
@@ -46,9 +47,12 @@ def tune(spec, data, tuner, max_trials, max_time, epochs, batch_size, out, overw
 
     guard_outputs(inputs=[spec, *data_paths(data)], folder=("--out", out), replaces_folder=overwrite)
 
-    run_tune(spec, data, tuner=tuner, max_trials=max_trials, max_time=max_time, epochs=epochs, batch_size=batch_size,
-             out=out, overwrite=overwrite, resume=resume, workers=workers, overrides=overrides_of(overrides, seed),
-             quiet=quiet)
+    try:
+        run_tune(spec, data, tuner=tuner, max_trials=max_trials, max_time=max_time, epochs=epochs,
+                 batch_size=batch_size, out=out, overwrite=overwrite, resume=resume, workers=workers,
+                 overrides=overrides_of(overrides, seed), quiet=quiet)
+    except KeyboardInterrupt as e:
+        interrupted("tune", spec, e)
 
 
 COMMANDS = [tune]
