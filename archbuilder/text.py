@@ -6,13 +6,14 @@
 - `listed`: several values, each as Python writes it (`'plain', 'sparse'`), cut to one line.
 - `shape`: a shape as `28x28x1` (`?` for a size that is not fixed).
 - `count`: `1,234,567`, or `1.23e+45` when a count is too long to read.
+- `byte_size`: `12.3 MB` (powers of 1000).
 """
 
 import decimal
 import difflib
 import json
 
-__all__ = ["closest", "did_you_mean", "short", "listed", "shape", "count"]
+__all__ = ["closest", "did_you_mean", "short", "listed", "shape", "count", "byte_size"]
 
 _LONGEST_WORD = 100  # difflib and the edit distance are quadratic; no key or name is that long
 
@@ -87,3 +88,14 @@ def count(n):
             return str(n)
         n = int(n)
     return f"{n:,}" if n < 10**15 else format(decimal.Decimal(n), ".3g")
+
+
+def byte_size(n):
+    """`12.3 MB`: a size in bytes as people read it (powers of 1000)."""
+    n = float(n)
+    if abs(n) < 1000:
+        return f"{int(n)} bytes"
+    for unit in ("kB", "MB", "GB", "TB", "PB"):
+        n /= 1000
+        if abs(n) < 1000 or unit == "PB":
+            return f"{n:.1f} {unit}"

@@ -1,7 +1,8 @@
 """What the tests share: the repository's paths, the shipped specs, small data files made on the spot.
 
 The helper modules beside this file (`backend_parity` — specs written out as the
-model builders read them —, `fuzz_strategies`) are importable from every test folder.
+model builders read them —, `fuzz_strategies`, `hostile_corpus` — the hostile-input
+tests' tiny data and spec) are importable from every test folder.
 """
 
 import csv

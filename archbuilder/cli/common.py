@@ -46,6 +46,14 @@ def handle_errors(command):
             fail(["archbuilder: interrupted"], 130)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
+        except MemoryError:
+            fail(["archbuilder: out of memory; try a smaller --batch-size, a smaller model or less data "
+                  '("max_samples")'])
+        except OSError as e:  # the machine's, not a bug: a file that cannot be read or written
+            if os.environ.get("ARCHBUILDER_DEBUG") or not (e.filename or e.strerror):
+                raise
+            where = f"{e.filename}: " if e.filename else "archbuilder: "
+            fail([f"{where}{e.strerror or e}"])
         except Exception as e:  # a bug: say so in one line, keep the traceback for debugging
             if os.environ.get("ARCHBUILDER_DEBUG"):
                 raise

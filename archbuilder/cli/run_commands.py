@@ -27,6 +27,7 @@ from archbuilder.format import defaults as D
 
 __all__ = ["COMMANDS", "train", "evaluate", "predict", "compare", "export"]
 
+MAX_PARAMS_HELP = "Refuse a model file that declares more parameters (counted from its config, before loading)."
 DATA_HELP = ("Data to use instead of the spec's `data`: a dataset name (mnist1d, fashion_mnist), a path "
              "(.npz, .npy, .csv, image folder) or JSON such as '{\"path\": \"t.csv\", \"target\": \"label\"}'.")
 
@@ -98,8 +99,10 @@ def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, over
 @click.option("--out", type=click.Path(file_okay=False),
               help="Also write report.json, confusion.csv, confusion.png / regression.png into this folder.")
 @click.option("--overwrite", is_flag=True, help="Replace report files already in --out.")
+@click.option("--max-params", type=click.IntRange(min=0), default=D.MAX_PARAMS, show_default=True,
+              help=MAX_PARAMS_HELP)
 @handle_errors
-def evaluate(run, data, batch_size, output_format, out, overwrite):
+def evaluate(run, data, batch_size, output_format, out, overwrite, max_params):
     """The evaluation report of RUN (a run directory, a tune run or a .keras file) on a test split.
 
     Classifiers: accuracy, precision / recall / F1 / support per class, the confusion
@@ -114,7 +117,7 @@ def evaluate(run, data, batch_size, output_format, out, overwrite):
         guard_outputs([("--out", os.path.join(out, name)) for name in REPORT_FILES], [run, *data_paths(data)],
                       overwrite)
 
-    report = evaluate_run(run, data, batch_size=batch_size, out=out)
+    report = evaluate_run(run, data, batch_size=batch_size, out=out, max_params=max_params)
     if output_format == "json":
         click.echo(json.dumps(report, indent=2))
     else:
@@ -131,8 +134,10 @@ def evaluate(run, data, batch_size, output_format, out, overwrite):
               help="Write here: .npy for the raw output array, else CSV (default: CSV on stdout).")
 @click.option("--overwrite", is_flag=True, help="Replace the -o file if it exists.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=D.TRAINING["batch_size"], show_default=True)
+@click.option("--max-params", type=click.IntRange(min=0), default=D.MAX_PARAMS, show_default=True,
+              help=MAX_PARAMS_HELP)
 @handle_errors
-def predict(run, inputs, output, overwrite, batch_size):
+def predict(run, inputs, output, overwrite, batch_size, max_params):
     """Predict INPUTS (.npy, .npz, .csv, an image or an image folder) with RUN (a run directory or .keras).
 
     INPUTS are raw, as the training data was (CSV columns are matched by name); the model
@@ -142,7 +147,7 @@ def predict(run, inputs, output, overwrite, batch_size):
     from archbuilder.run.inference import predict as predict_run
 
     guard_outputs([("-o", output)], [run, inputs], overwrite)
-    frame = predict_run(run, inputs, output=output, batch_size=batch_size)
+    frame = predict_run(run, inputs, output=output, batch_size=batch_size, max_params=max_params)
     if output:
         click.echo(f"wrote {output} ({len(frame)} predictions)", err=True)
     else:

@@ -6,6 +6,9 @@ import numpy as np
 
 from archbuilder.data.checks import check_finite
 from archbuilder.data.checks import first
+from archbuilder.data.limits import DEBUG_HINT
+from archbuilder.data.limits import debug
+from archbuilder.data.limits import shown
 from archbuilder.errors import DataError
 
 __all__ = ["SPLITS", "prepare_labels"]
@@ -13,43 +16,49 @@ __all__ = ["SPLITS", "prepare_labels"]
 SPLITS = ("train", "val", "test")
 
 
-def _class_ids(y, name, output_units, class_names, source):
+def _class_ids(y, name, output_units, class_names, source, show_names=False):
+    """Class ids checked in the labels' own dtype (a uint64 or float64 label never wraps around), as int32.
+
+    Class names are shown when they are not a file's content (image folder names), or with debug.
+    """
     if y.dtype.kind == "f" and not np.array_equal(y, np.round(y)):
         index = first(y != np.round(y))
         raise DataError(
-            f"class labels must be integers; {name} holds {y[index]} (sample {index[0]}); "
+            f"class labels must be integers; {name} holds a fractional value (sample {index[0]}{shown(y[index])}); "
             "for real-valued targets use a linear output (regression)",
             source,
         )
-    y = y.astype(np.int64)
     units = output_units or 0
     bad = (y < 0) | (y >= max(units, 2)) if units else y < 0
+    if y.dtype.kind in "iuf" and not units:
+        bad = bad | (y > np.iinfo(np.int32).max)
     if bad.any():
         if class_names and len(class_names) > units:
-            shown = ", ".join(class_names[:5]) + (", ..." if len(class_names) > 5 else "")
+            names = f" ({', '.join(class_names[:5])}{', ...' if len(class_names) > 5 else ''})" if (
+                show_names or debug()) else ""
             raise DataError(
-                f"{len(class_names)} classes ({shown}) but the output has {units} unit(s); "
+                f"{len(class_names)} classes{names} but the output has {units} unit(s); "
                 f"set the output units to {len(class_names)}",
                 source,
             )
         index = first(bad)
         need = {0: "non-negative class ids", 1: "0 or 1 (one sigmoid unit)"}.get(units, f"0..{units - 1}")
         raise DataError(
-            f"label {y[index]} (sample {index[0]} of {name}) is out of range for {units} output unit(s); "
-            f"labels must be {need}",
+            f"a label of {name} (sample {index[0]}{shown(y[index], 'label')}) is out of range for {units} output "
+            f"unit(s); labels must be {need}" + ("" if debug() else f" ({DEBUG_HINT})"),
             source,
         )
     return y.astype(np.int32)
 
 
-def _class_labels(y, name, output_units, base_rank, class_names, source):
+def _class_labels(y, name, output_units, base_rank, class_names, source, show_names):
     """Checks one split's class labels; returns (labels, rows_are_one_hot)."""
     if y.dtype.kind == "f":
         check_finite(y, name, source)
     if y.ndim == base_rank + 1 and y.shape[-1] == 1:
         y = y[..., 0]
     if y.ndim == base_rank:
-        return _class_ids(y, name, output_units, class_names, source), False
+        return _class_ids(y, name, output_units, class_names, source, show_names), False
     if y.ndim != base_rank + 1:
         expected = "[N] class ids or [N, units] one-hot rows"
         expected = "[N, steps] class ids (one per step)" if base_rank == 2 else expected
@@ -97,7 +106,8 @@ def prepare_labels(raw, task, output_units, sequence_labels):
         base_rank = 2 if sequence_labels else 1
         kinds = set()
         for s, y in ys.items():
-            ys[s], one_hot = _class_labels(y, "y_" + s, output_units, base_rank, raw.class_names, source)
+            ys[s], one_hot = _class_labels(y, "y_" + s, output_units, base_rank, raw.class_names, source,
+                                           show_names=not raw.text_labels)
             kinds.add((ys[s].ndim > base_rank, one_hot))
         if len(kinds) > 1:
             raise DataError("label formats differ between splits (one-hot in one, class ids in another)", source)

@@ -28,12 +28,13 @@ from archbuilder.data.parse import parse_data
 from archbuilder.data.preprocessing import apply
 from archbuilder.data.preprocessing import conform_inputs
 from archbuilder.data.preprocessing import fit_preprocessing
+from archbuilder.data.csv_files import read_csv
+from archbuilder.data.image_files import list_images
+from archbuilder.data.image_files import read_images
+from archbuilder.data.limits import regular_file
+from archbuilder.data.numpy_files import read_npy
+from archbuilder.data.numpy_files import read_npz_inputs
 from archbuilder.data.readers import image_options
-from archbuilder.data.readers import list_images
-from archbuilder.data.readers import read_csv
-from archbuilder.data.readers import read_images
-from archbuilder.data.readers import read_npy
-from archbuilder.data.readers import read_npz_inputs
 from archbuilder.data.readers import read_source
 from archbuilder.errors import DataError
 
@@ -165,7 +166,7 @@ def load_data(
     _split(raw, spec, np.random.default_rng(spec.get("seed", seed)), validation_split)
     prep = fit_preprocessing(raw, spec, pattern, input_dtype, task, one_hot)
     x = {s: getattr(raw, "x_" + s) for s in SPLITS}
-    x = {s: None if v is None else apply(v, prep, raw.source) for s, v in x.items()}
+    x = {s: None if v is None else apply(v, prep, raw.source, f"x_{s}") for s, v in x.items()}
     return Dataset(
         x_train=x["train"], y_train=raw.y_train, x_val=x["val"], y_val=raw.y_val,
         x_test=x["test"], y_test=raw.y_test, class_names=prep["class_names"],
@@ -201,10 +202,12 @@ def load_inputs(path, contract, *, return_ids=False):
         size, mode = contract.get("image_size"), contract.get("color_mode")
         if size is None:
             size, mode = image_options({}, tuple(contract["trained_input"]["shape"]), source)
-        files = [path] if path.is_file() else list_images(path)
+        if not path.is_dir():
+            regular_file(path, source)
+        files = [path] if not path.is_dir() else list_images(path)
         if not files:
             raise DataError("no images found", source)
-        x = read_images(files, size, mode)
+        x = read_images(files, size, mode, source)
         ids = [f.name if path.is_file() else f.relative_to(path).as_posix() for f in files]
     elif suffix == ".npy":
         x = read_npy(path, source)

@@ -18,7 +18,7 @@ import numpy as np
 from archbuilder.data.datasets import DATASET_SAMPLES
 from archbuilder.data.datasets import dataset_key
 from archbuilder.data.raw import one_line
-from archbuilder.data.readers import list_images
+from archbuilder.data.image_files import list_images
 from archbuilder.errors import DataError
 
 __all__ = ["Glance", "glance", "csv_columns", "SMALL_FILE"]

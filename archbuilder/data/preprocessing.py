@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from archbuilder.data.checks import check_finite
+from archbuilder.data.checks import first
 from archbuilder.errors import DataError
 from archbuilder.text import shape as fmt_shape
 
@@ -57,7 +58,28 @@ def numpy_dtype(name):
         return np.dtype(np.float32)
 
 
-def apply(x, prep, source):
+def apply(x, prep, source, name="inputs"):
+    """`x` reshaped, scaled and cast as `prep` says; its values checked finite after the cast.
+
+    A float64 value such as 1e300 is finite, but not once cast to float32 (or scaled):
+    the check runs on what the model will see.
+    """
+    return check_cast(_apply(x, prep, source), name, source, " and scaled")
+
+
+def check_cast(x, name, source, how=""):
+    """`x`, refused in one line if the cast to its (float) dtype made any value infinite."""
+    if x.dtype.kind == "f":
+        bad = ~np.isfinite(x)
+        if bad.any():
+            index = first(bad)
+            raise DataError(f"{name} holds {int(bad.sum())} value(s) that are infinite once cast to {x.dtype}{how} "
+                            f"(over {float(np.finfo(x.dtype).max):.3g} in size); the first in sample {index[0]} "
+                            f"at index {list(index)}; rescale the data", source)
+    return x
+
+
+def _apply(x, prep, source):
     pattern = tuple(prep["input_shape"])
     shape = resolve_shape(pattern, x.shape[1:])
     if shape is None:
@@ -103,7 +125,7 @@ def fit_preprocessing(raw, spec, pattern, input_dtype, task, one_hot):
         "raw_dtype": "uint8" if raw.x_train.dtype == np.uint8 and not integer else numpy_dtype(input_dtype).name,
     }
     if spec.get("normalize"):
-        x = apply(raw.x_train, prep, raw.source)
+        x = apply(raw.x_train, prep, raw.source, "x_train")
         flat = x.reshape(-1, x.shape[-1])
         mean = flat.mean(axis=0, dtype=np.float64)
         std = flat.std(axis=0, dtype=np.float64)
@@ -218,4 +240,4 @@ def conform_inputs(x, contract, source=None):
         low, high = x.min(), x.max()
         if low < info.min or high > info.max:
             raise DataError(f"the model takes {what}; the inputs hold values from {low:g} to {high:g}", source)
-    return x.astype(dtype)
+    return check_cast(x.astype(dtype), "inputs", source)

@@ -31,6 +31,10 @@ def _no_checks(doc):
     return ()
 
 
+def _no_files(doc):
+    return []
+
+
 @dataclasses.dataclass(frozen=True)
 class Family:
     """One architecture family.
@@ -58,6 +62,8 @@ class Family:
             schema-valid spec (spaces kept).
         concrete_checks: likewise, of the spec's default configuration made concrete.
         hidden_activation: whether the top-level `activation` applies (not for `custom`).
+        files: `files(doc) -> [[key, ...]]`: where a spec names files (a backbone model),
+            as key lists; relative paths there are relative to the spec file, like data paths.
     """
 
     name: str
@@ -72,6 +78,7 @@ class Family:
     checks: Callable = _no_checks
     concrete_checks: Callable = _no_checks
     hidden_activation: bool = True
+    files: Callable = _no_files
 
     def build(self, spec, graph):
         """Builds the Keras graph of a concrete spec with the family's builder (imported on first use)."""

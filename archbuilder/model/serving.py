@@ -29,10 +29,18 @@ from archbuilder.data.preprocessing import numpy_dtype
 from archbuilder.errors import ArchbuilderError
 from archbuilder.layers.keras_layers import InputContract
 
-__all__ = ["CONTRACT_LAYER", "TASKS", "Serving", "serving_model", "contract_of", "open_served"]
+__all__ = ["CONTRACT_LAYER", "TASKS", "Serving", "serving_model", "contract_of", "open_served", "model_output"]
 
 CONTRACT_LAYER = "input_contract"
 TASKS = ("classification", "regression", "reconstruction", "code")
+
+
+def model_output(model):
+    """`model.output` (a dict for named outputs); a loaded Sequential has only `model.outputs`."""
+    try:
+        return model.output
+    except AttributeError:  # "has never been called": a Sequential read back from a file
+        return model.outputs[0] if len(model.outputs) == 1 else model.outputs
 
 
 def serving_model(model, preprocessing, *, task=None, code=None):
@@ -67,7 +75,7 @@ def serving_model(model, preprocessing, *, task=None, code=None):
                                        variance=variance.tolist(), name="standardize", dtype="float32")(x)
     # A second Functional over the same layers (no copy): nested, it carries no optimizer of its own,
     # so the file holds the trained optimizer once, as the served model's.
-    graph = keras.Model(model.input, model.output, name=model.name)
+    graph = keras.Model(model.input, model_output(model), name=model.name)
     served = keras.Model(raw, graph(x), name=model.name)
     _compile_like(served, model)
     return served

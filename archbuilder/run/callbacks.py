@@ -18,6 +18,8 @@ import keras
 from archbuilder.atomic import atomic_save_model
 from archbuilder.atomic import atomic_write_json
 from archbuilder.errors import ArchbuilderError
+from archbuilder.layers.model_file import ModelFileError
+from archbuilder.layers.model_file import check_archive
 
 __all__ = ["CHECKPOINT", "BEST", "STATE", "ResumableEarlyStopping", "EpochCheckpoint", "read_state",
            "load_checkpoint", "remove_checkpoints", "tensorboard"]
@@ -124,36 +126,97 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self._last_save = time.perf_counter()
 
 
+def _state_problem(state):
+    """What is wrong with a `state.json` read back, or None: each field of the type `EpochCheckpoint` writes,
+    and a history of exactly `epoch` epochs."""
+    if not isinstance(state, dict):
+        return "not a JSON object"
+    epoch = state.get("epoch")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        return f"epoch must be a whole number of epochs done (>= 0); it is {json.dumps(epoch)[:40]}"
+    history = state.get("history")
+    if not isinstance(history, dict):
+        return "history must be an object of lists"
+    for key, values in history.items():
+        if not isinstance(values, list) or any(
+                v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))) for v in values):
+            return f"history[{json.dumps(key)[:40]}] must be a list of numbers"
+        if len(values) != epoch:
+            return f"history[{json.dumps(key)[:40]}] has {len(values)} epochs, but epoch says {epoch}"
+    if not isinstance(state.get("stopped", False), bool):
+        return "stopped must be true or false"
+    seconds = state.get("train_seconds", 0.0)
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < float("inf"):
+        return "train_seconds must be a number of seconds (>= 0)"
+    es = state.get("early_stopping")
+    if es is not None:
+        if not isinstance(es, dict) or set(es) != {"wait", "best", "best_epoch"}:
+            return "early_stopping must be null or an object with wait, best and best_epoch"
+        if any(isinstance(es[k], bool) or not isinstance(es[k], int) or not 0 <= es[k] <= epoch
+               for k in ("wait", "best_epoch")):
+            return f"early_stopping.wait and best_epoch must be whole numbers between 0 and {epoch}"
+        if es["best"] is not None and (isinstance(es["best"], bool) or not isinstance(es["best"], (int, float))):
+            return "early_stopping.best must be a number or null"
+    return None
+
+
 def read_state(run_dir):
-    """The run's `state.json`, or None when no epoch finished before the interruption."""
+    """The run's `state.json`, checked, or None when no epoch finished before the interruption.
+
+    Raises:
+        ArchbuilderError: `state.json` unreadable, of the wrong shape (a field of the wrong type,
+            a history that does not have `epoch` epochs), or without its `checkpoint.keras`.
+    """
     path = os.path.join(run_dir, STATE)
     if not os.path.exists(path):
         return None
+    afresh = "--overwrite starts the run afresh"
     try:
         with open(path, encoding="utf-8") as f:
-            state = json.load(f)
-        int(state["epoch"]), dict(state["history"])
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ArchbuilderError(f"{path}: cannot resume: unreadable state ({e}); start again with --overwrite")
+            state = json.loads(f.read(64 * 1024 * 1024))
+    except (OSError, ValueError, RecursionError) as e:
+        first = (str(e).splitlines() or [type(e).__name__])[0][:200]
+        raise ArchbuilderError(f"{path}: cannot resume: unreadable state ({first}); {afresh}") from None
+    problem = _state_problem(state)
+    if problem:
+        raise ArchbuilderError(f"{path}: cannot resume: {problem}; {afresh}")
     if not os.path.exists(os.path.join(run_dir, CHECKPOINT)):
-        raise ArchbuilderError(f"{run_dir}: cannot resume: {STATE} without {CHECKPOINT}; "
-                               "start again with --overwrite")
+        raise ArchbuilderError(f"{run_dir}: cannot resume: {STATE} without {CHECKPOINT}; {afresh}")
     return state
 
 
 def load_checkpoint(model, run_dir, early_stopping=None):
     """Loads the run's checkpoint (weights and optimizer state) into a freshly built `model`.
 
-    Only weights are read (`model.load_weights`): the checkpoint's config is
-    never deserialized, so nothing in it can run.
+    Only weights are read (`model.load_weights`): the checkpoint's config is never
+    deserialized, so nothing in it can run. The archive is checked first against the
+    model's own size (`archbuilder.layers.model_file.check_archive`).
+
+    Raises:
+        ArchbuilderError: a checkpoint that is not a `.keras` archive, is corrupt, or
+            holds weights that do not fit the model.
     """
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     es = early_stopping
     if es is not None and es.restore_best_weights and os.path.exists(os.path.join(run_dir, BEST)):
-        model.load_weights(os.path.join(run_dir, BEST))
+        _load_weights(model, os.path.join(run_dir, BEST))
         es.resume_weights = es.best_weights = model.get_weights()
-    model.load_weights(os.path.join(run_dir, CHECKPOINT))
+    _load_weights(model, os.path.join(run_dir, CHECKPOINT))
+
+
+def _load_weights(model, path):
+    variables = len(model.weights) + (len(model.optimizer.variables) if model.optimizer is not None else 0)
+    params = int(model.count_params())
+    try:
+        check_archive(path, params, layers=len(model.layers), optimizer=True, variables=variables)
+        model.load_weights(path)
+    except ModelFileError as e:
+        raise ArchbuilderError(f"{path}: cannot resume: {e.message}; --overwrite starts the run afresh") from None
+    except Exception as e:  # Keras and h5py raise many types for a damaged file
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ArchbuilderError(f"{path}: cannot resume: the checkpoint does not load ({type(e).__name__}: "
+                               f"{first}); --overwrite starts the run afresh") from None
 
 
 def remove_checkpoints(run_dir):

@@ -11,7 +11,10 @@ Example:
     >>> print(markdown_table(table))
 """
 
+from archbuilder.errors import ArgumentTypeError
 from archbuilder.errors import SpecErrors
+from archbuilder.errors import check_int
+from archbuilder.errors import check_path
 from archbuilder.format import defaults as D
 from archbuilder.run.reports import save_figure
 from archbuilder.run.rundir import RunDir
@@ -83,11 +86,20 @@ def compare(specs, data=None, epochs=D.TRAINING["epochs"], batch_size=D.TRAINING
         (see `score_header`), `Params`, `Train time (s)`, `Metric` (the metrics.json
         key of the score), `Epochs`, `Run dir`. Its `attrs["out"]` is the folder.
     """
+    if isinstance(specs, (str, dict)) or not isinstance(specs, (list, tuple)):
+        raise ArgumentTypeError("compare", "specs", f"expected a list of specs (paths, dicts or Specs); got "
+                                f"{type(specs).__name__}")
+    epochs, batch_size = check_int("compare", "epochs", epochs), check_int("compare", "batch_size", batch_size)
+    out = check_path("compare", "out", out, empty=True)
+    loaded = _load_all(specs, list(overrides) + size_overrides(epochs, batch_size))
+    with RunDir.create("compare", out, root=runs_root, command="compare") as run:
+        return _compare_in(run, loaded, data, quiet, verbose)
+
+
+def _compare_in(run, loaded, data, quiet, verbose):
     import keras
     import pandas as pd
 
-    loaded = _load_all(specs, list(overrides) + size_overrides(epochs, batch_size))
-    run = RunDir.create("compare", out, root=runs_root)
     rows, names = [], set()
     for spec in loaded:
         name, n = spec.name, 1

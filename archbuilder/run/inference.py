@@ -31,9 +31,12 @@ from archbuilder.data.preprocessing import conform_inputs
 from archbuilder.data.preprocessing import numpy_dtype
 from archbuilder.errors import ArchbuilderError
 from archbuilder.errors import DataError
+from archbuilder.errors import check_int
+from archbuilder.errors import check_path
 from archbuilder.format import defaults as D
 from archbuilder.layers.safe_load import load_model_safely
 from archbuilder.model.serving import contract_of
+from archbuilder.model.serving import model_output
 from archbuilder.model.serving import open_served
 from archbuilder.run.evaluation import evaluation_report
 from archbuilder.run.figures import write_report_files
@@ -60,6 +63,7 @@ class LoadedRun:
     model_path: str
     concrete: dict = None
     in_memory: bool = False
+    max_params: int = D.MAX_PARAMS
 
     @property
     def model(self):
@@ -88,7 +92,7 @@ def _legacy_task(model, prep):
         return "code"
     if prep and prep.get("task"):
         return prep["task"]
-    output = model.output
+    output = model_output(model)
     if isinstance(output, dict) and "reconstruction" in output and "head" not in output:
         return "reconstruction"
     loss = getattr(model, "loss", None)
@@ -97,12 +101,16 @@ def _legacy_task(model, prep):
     return "classification" if "crossentropy" in name.lower() else "regression"
 
 
-def open_run(run, *, quiet=False):
+def open_run(run, *, quiet=False, max_params=D.MAX_PARAMS):
     """Loads a run directory's model (or a `.keras` file), ready for raw inputs.
+
+    The model file is checked before it is loaded (`load_model_safely`): no code, and no
+    more than `max_params` declared parameters (`--max-params`).
 
     Args:
         run: a run directory (train, compare or tune) or a `.keras` file.
         quiet: no stderr note about a model without recorded preprocessing.
+        max_params: refuse a model file that declares more parameters.
 
     Raises:
         ArchbuilderError: no model there, or a model file that is unsafe or unreadable.
@@ -117,7 +125,7 @@ def open_run(run, *, quiet=False):
     else:
         raise ArchbuilderError(f"{run}: expected a run directory or a .keras file")
     folder = RunDir(os.path.dirname(model_path))
-    model = load_model_safely(model_path)
+    model = load_model_safely(model_path, max_params=max_params)
     prep = folder.read_json("preprocessing.json") if contract_of(model) is None else None
     serving = open_served(model, prep, task=_legacy_task(model, prep), source=model_path)
     if not serving.recorded and not quiet:
@@ -125,7 +133,7 @@ def open_run(run, *, quiet=False):
               "preprocessing.json beside it); inputs go into the model as they are", file=sys.stderr)
     spec_file = "best.json" if os.path.basename(model_path) == "best_model.keras" else "spec.resolved.json"
     return LoadedRun(serving=serving, model_path=model_path, concrete=folder.read_json(spec_file),
-                     in_memory=prep is not None)
+                     in_memory=prep is not None, max_params=max_params)
 
 
 # ---------------------------------------------------------------- evaluate
@@ -143,7 +151,7 @@ def raw_test_split(loaded, data):
         # The raw values: the model scales and standardizes them as training did.
         spec = {k: v for k, v in spec.items() if k != "normalize"}
         spec["rescale"] = 1.0
-    head = serving.trained.output
+    head = model_output(serving.trained)
     head = head.get("head", head.get("reconstruction")) if isinstance(head, dict) else head
     labelled = task in ("classification", "regression")
     units = int(head.shape[-1]) if labelled else None
@@ -165,7 +173,7 @@ def raw_test_split(loaded, data):
 
 def _targets(model, task, x, y):
     """What the loss compares each output with: the labels, or the (preprocessed) input for a reconstruction."""
-    output = model.output
+    output = model_output(model)
     if isinstance(output, dict):
         return {name: x if name == "reconstruction" else y for name in output}
     return x if task == "reconstruction" else y
@@ -183,13 +191,14 @@ def _codes(loaded, x):
 
         encoder = keras.Model(trained.inputs, trained.get_layer(name).output)
     elif loaded.in_memory and os.path.exists(os.path.join(os.path.dirname(loaded.model_path), "encoder.keras")):
-        encoder = load_model_safely(os.path.join(os.path.dirname(loaded.model_path), "encoder.keras"))
+        encoder = load_model_safely(os.path.join(os.path.dirname(loaded.model_path), "encoder.keras"),
+                                    max_params=loaded.max_params)
     else:
         return None
     return np.asarray(encoder.predict(x, verbose=0))
 
 
-def evaluate(run, data=None, *, batch_size=None, out=None):
+def evaluate(run, data=None, *, batch_size=None, out=None, max_params=D.MAX_PARAMS):
     """The evaluation report of a trained model on a test split.
 
     Args:
@@ -199,6 +208,7 @@ def evaluate(run, data=None, *, batch_size=None, out=None):
         batch_size: default the run's `training.batch_size`, else 128.
         out: a folder to write the report's files into (`report.json`, `confusion.csv`,
             `confusion.png`, `regression.png`); None writes nothing.
+        max_params: refuse a model file that declares more parameters (`--max-params`).
 
     Returns:
         The report (see `archbuilder.run.evaluation`): `test_loss` and `test_<metric>` as in
@@ -207,8 +217,12 @@ def evaluate(run, data=None, *, batch_size=None, out=None):
 
     Raises:
         ArchbuilderError: an unsafe or missing model; DataError: no data or data that does not fit.
+        ArgumentError: an argument of the wrong type or value (also a TypeError or ValueError).
     """
-    loaded = open_run(run)
+    run = check_path("evaluate", "run", run, optional=False)
+    batch_size = check_int("evaluate", "batch_size", batch_size)
+    out = check_path("evaluate", "out", out)
+    loaded = open_run(run, max_params=max_params)
     if data is None:
         data = (loaded.concrete or {}).get("data")
         if data is None:
@@ -278,7 +292,7 @@ def prediction_frame(outputs, task, class_names=None, ids=None):
     return pd.DataFrame(columns)
 
 
-def predict(run, inputs, *, output=None, batch_size=D.TRAINING["batch_size"]):
+def predict(run, inputs, *, output=None, batch_size=D.TRAINING["batch_size"], max_params=D.MAX_PARAMS):
     """Predicts with a trained model from raw inputs (the model preprocesses them as training did).
 
     Args:
@@ -288,11 +302,15 @@ def predict(run, inputs, *, output=None, batch_size=D.TRAINING["batch_size"]):
         output: also write the predictions here: `.npy` (the raw output array:
             an autoencoder's head when it has one) or CSV (anything else).
         batch_size: for `model.predict`.
+        max_params: refuse a model file that declares more parameters (`--max-params`).
 
     Returns:
         A `pandas.DataFrame` (see `prediction_frame`).
     """
-    loaded = open_run(run)
+    run = check_path("predict", "run", run, optional=False)
+    batch_size = check_int("predict", "batch_size", batch_size, optional=False)
+    output = check_path("predict", "output", output)
+    loaded = open_run(run, max_params=max_params)
     contract = loaded.serving.contract
     ids = None
     if isinstance(inputs, (str, os.PathLike)):

@@ -6,12 +6,14 @@ import os
 from archbuilder.data.load import load_data
 from archbuilder.data.parse import parse_data
 from archbuilder.data.readers import ARRAY_KEYS
+from archbuilder.errors import ArchbuilderError
+from archbuilder.families import get_family
 from archbuilder.spec.normalize import loss_name
 from archbuilder.spec.normalize import prediction
 from archbuilder.spec.normalize import set_at
 from archbuilder.spec.normalize import task_of
 
-__all__ = ["prepare_data", "resolved_data", "adapt_loss"]
+__all__ = ["prepare_data", "resolved_data", "adapt_loss", "input_files"]
 
 
 def _data_value(spec, concrete, data):
@@ -70,3 +72,20 @@ def adapt_loss(concrete, dataset):
     set_at(concrete, labels.loss_path, {**loss, "type": "categorical_crossentropy"} if isinstance(loss, dict)
            else "categorical_crossentropy")
     return concrete
+
+
+def input_files(spec, concrete, data):
+    """Every file a run of `spec` reads: the spec file, its data files and the files its family names
+    (a backbone model), as absolute paths. A run directory is never made where it would remove one."""
+    files = [spec.path] if spec.path else []
+    try:
+        parsed = resolved_data(spec, concrete, data)
+    except ArchbuilderError:  # bad data is reported where the data is read
+        parsed = {}
+    files += [parsed[key] for key in (("path",) if "path" in parsed else ARRAY_KEYS) if key in parsed]
+    for keys in get_family(concrete["family"]).files(concrete):
+        value = concrete
+        for key in keys:
+            value = value[key]
+        files.append(value)
+    return files

@@ -21,8 +21,12 @@ import time
 import numpy as np
 
 from archbuilder.errors import ArchbuilderError
+from archbuilder.errors import ArgumentError
 from archbuilder.errors import SpecError
 from archbuilder.errors import SpecErrors
+from archbuilder.errors import check_flag
+from archbuilder.errors import check_int
+from archbuilder.errors import check_path
 from archbuilder.format import jsonpath
 from archbuilder.model.serving import serving_model
 from archbuilder.run import callbacks as ab_callbacks
@@ -39,6 +43,7 @@ from archbuilder.run.fit import eval_batch_size
 from archbuilder.run.fit import fit_model
 from archbuilder.run.fit import targets
 from archbuilder.run.prepare import adapt_loss
+from archbuilder.run.prepare import input_files
 from archbuilder.run.prepare import prepare_data
 from archbuilder.run.prepare import resolved_data
 from archbuilder.run.rundir import DONE
@@ -47,8 +52,9 @@ from archbuilder.spec.load import Spec
 from archbuilder.spec.load import load_spec
 from archbuilder.spec.normalize import outputs
 from archbuilder.spec.normalize import task_of
+from archbuilder.text import byte_size
 
-__all__ = ["RunResult", "train", "run_training", "headline", "summary_line", "size_overrides"]
+__all__ = ["RunResult", "train", "run_training", "headline", "summary_line", "size_overrides", "out_of_memory"]
 
 
 # ---------------------------------------------------------------- train
@@ -146,35 +152,77 @@ def _default_verbose(quiet):
     return 1 if interactive else 2
 
 
+def _arguments(function, out, overwrite, resume, epochs, batch_size):
+    """The arguments every run takes, checked: `ArgumentError`/`ArgumentTypeError` name the one at fault."""
+    out = check_path(function, "out", out, empty=True)  # RunDir.check says why "" is no folder
+    overwrite, resume = check_flag(function, "overwrite", overwrite), check_flag(function, "resume", resume)
+    if overwrite and resume:
+        raise ArgumentError(function, "resume", "overwrite and resume exclude each other")
+    if resume and out is None:
+        raise ArchbuilderError("--resume needs --out RUN_DIR: the run directory to continue")
+    return out, overwrite, resume, check_int(function, "epochs", epochs), check_int(function, "batch_size", batch_size)
+
+
 def run_training(spec_or_path, data=None, *, out=None, overwrite=False, resume=False, epochs=None,
                  batch_size=None, quiet=False, overrides=(), defaults=False, callbacks=(), verbose=None,
                  runs_root="runs"):
     """Trains a spec into a run directory; `train` without the printing. Returns a `RunResult`."""
+    out, overwrite, resume, epochs, batch_size = _arguments("train", out, overwrite, resume, epochs, batch_size)
     spec = _load(spec_or_path, overrides, epochs, batch_size)
     if not defaults:
         spec.require_concrete(f"train {spec.source}")
-    if resume and out is None:
-        raise ArchbuilderError("--resume needs --out RUN_DIR: the run directory to continue")
+    concrete = spec.concrete()
+    inputs = input_files(spec, concrete, data)
+    RunDir.check(out, overwrite=overwrite, resume=resume, inputs=inputs)  # before any data is read
     if resume and RunDir(out).done:
-        ab_callbacks.remove_checkpoints(out)  # a kill right after DONE may have left them
+        with RunDir.create(spec.name, out, resume=True, inputs=inputs):
+            ab_callbacks.remove_checkpoints(out)  # a kill right after DONE may have left them
         return _finished(RunDir(out), spec.name)
-    if out is not None and not (overwrite or resume):
-        RunDir.create(spec.name, out)  # refuses an existing directory before any data is read
     run = None
     try:
-        concrete = spec.concrete()
         dataset = prepare_data(spec, data, concrete)
         concrete = adapt_loss(concrete, dataset)
         concrete["data"] = resolved_data(spec, concrete, data)
         class_weights(concrete, dataset)  # a wrong class name fails before the run directory exists
         early_stopping_callback(concrete)
-        run = RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root)
+        run = RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root, inputs=inputs)
         return _train_in(run, spec, concrete, dataset, resume, quiet, callbacks, verbose)
     except KeyboardInterrupt as e:
         e.run_dir = run.path if run else None  # for the message that says how to resume
         raise
     except SpecError as e:  # found with the data (class_weight) or by Keras: name the file
         raise SpecErrors([SpecError(e.path, e.message, spec.source)]) from None
+    finally:
+        if run is not None:
+            run.release()
+
+
+def out_of_memory(error, concrete, source):
+    """The one line for an out-of-memory error raised while fitting, or None for any other error.
+
+    Says the batch size, the model's activation estimate from the static plan and a
+    smaller batch size to try (TensorFlow's `ResourceExhaustedError`, JAX's and PyTorch's
+    out-of-memory errors, and a host `MemoryError`).
+    """
+    text = str(error)
+    if not (isinstance(error, MemoryError) or type(error).__name__ in ("ResourceExhaustedError", "OutOfMemoryError")
+            or "RESOURCE_EXHAUSTED" in text or "out of memory" in text.lower()):
+        return None
+    from archbuilder.spec.plan import plan_spec
+
+    batch = concrete["training"]["batch_size"]
+    try:
+        nodes = plan_spec(concrete).nodes
+        per_sample = 4 * sum(int(np.prod([d or 1 for d in node.shape])) for node in nodes)
+        params = sum(node.params for node in nodes)
+        estimate = (f"the model's activations take about {byte_size(per_sample * batch)} per batch "
+                    f"({byte_size(per_sample)} per sample, float32, forward pass) beside its {params:,} "
+                    "parameters")
+    except ArchbuilderError:
+        estimate = "the model's activations could not be estimated"
+    suggestion = f"try --batch-size {max(1, batch // 2)}" if batch > 1 else "the model itself is too large"
+    return SpecError("$.training.batch_size", f"out of memory while training with batch size {batch}: {estimate}; "
+                     f"{suggestion}", source)
 
 
 def _train_in(run, spec, concrete, dataset, resume, quiet, callbacks, verbose):
@@ -190,9 +238,15 @@ def _train_in(run, spec, concrete, dataset, resume, quiet, callbacks, verbose):
     with precision_scope(training) as precision:
         built = build_for_training(concrete, dataset, spec.source)
         es = early_stopping_callback(concrete, state and state.get("early_stopping"))
-        history, train_seconds = _fit_or_resume(
-            built, concrete, dataset, run.path, state, es, callbacks,
-            _default_verbose(quiet) if verbose is None else verbose)
+        try:
+            history, train_seconds = _fit_or_resume(
+                built, concrete, dataset, run.path, state, es, callbacks,
+                _default_verbose(quiet) if verbose is None else verbose)
+        except Exception as e:
+            memory = out_of_memory(e, concrete, spec.source)
+            if memory is None:
+                raise
+            raise SpecErrors([memory]) from None
         metrics = _evaluate_test(built, concrete, dataset, history, train_seconds)
         _write_outputs(run, spec, built, concrete, dataset, history, metrics, precision)
     return RunResult(run_dir=run.path, name=spec.name, metrics=metrics)

@@ -7,11 +7,14 @@ Every problem of a file is collected and reported at once, one `SpecError` each
 import os
 
 from archbuilder.data.parse import check_data
+from archbuilder.errors import ArgumentTypeError
 from archbuilder.errors import DataError
 from archbuilder.errors import SpecError
 from archbuilder.errors import SpecErrors
+from archbuilder.families import get_family
 from archbuilder.format import defaults as D
 from archbuilder.format import jsonpath
+from archbuilder.format.jsonfile import check_value
 from archbuilder.format.jsonfile import parse_json
 from archbuilder.format.jsonfile import read_json_file
 from archbuilder.format.search_space import default_pick
@@ -28,7 +31,7 @@ from archbuilder.spec.plan import plan_spec
 from archbuilder.spec.schema_errors import schema_errors
 from archbuilder.text import count as _count
 
-__all__ = ["Spec", "load_spec", "render_spec", "validate_spec"]
+__all__ = ["Spec", "load_spec", "render_spec", "validate_spec", "resolve_files"]
 
 MAX_MESSAGE = 300
 
@@ -42,14 +45,16 @@ class Spec:
         base_dir: the folder relative paths in the spec (data, backbone) are resolved against.
         plan: the static plan of the spec's default configuration.
         overrides: the overrides applied to the file, as `(keys, value)` pairs.
+        path: the spec file's absolute path, or None for a dict or a JSON string.
     """
 
-    def __init__(self, doc, source="<spec>", base_dir=".", plan=None, overrides=()):
+    def __init__(self, doc, source="<spec>", base_dir=".", plan=None, overrides=(), path=None):
         self.doc = doc
         self.source = source
         self.base_dir = base_dir
         self.plan = plan
         self.overrides = list(overrides)
+        self.path = path
 
     @property
     def name(self):
@@ -72,8 +77,9 @@ class Spec:
         return fill_defaults(self.doc)
 
     def concrete(self, pick=default_pick):
-        """The concrete spec, each search space replaced by `pick(name, space)`."""
-        return concretize(resolve(self.doc, pick))
+        """The concrete spec, each search space replaced by `pick(name, space)`; files named by the
+        spec (a backbone model) as absolute paths, resolved against `base_dir`."""
+        return resolve_files(concretize(resolve(self.doc, pick)), self.base_dir)
 
     def require_concrete(self, command):
         """Refuses a spec with open search spaces, pointing to `tune` and to `command --defaults`.
@@ -138,11 +144,33 @@ def _data_errors(data, source):
     return []
 
 
-def validate_spec(doc, source="<spec>", max_params=D.MAX_PARAMS):
+def resolve_files(doc, base_dir):
+    """`doc` (resolved: no spaces left) with the files its family names made absolute against `base_dir`.
+
+    Relative paths in a spec are relative to the spec file, for data (`archbuilder.data.parse`)
+    and for the files a family reads (`Family.files`: a backbone model) alike. Changes `doc`
+    in place and returns it.
+    """
+    try:
+        family = get_family(doc.get("family"))
+    except SpecError:
+        return doc
+    for keys in family.files(doc):
+        parent = doc
+        for key in keys[:-1]:
+            parent = parent[key]
+        value = parent[keys[-1]]
+        if not os.path.isabs(value):
+            parent[keys[-1]] = os.path.normpath(os.path.join(os.path.abspath(base_dir or "."), value))
+    return doc
+
+
+def validate_spec(doc, source="<spec>", max_params=D.MAX_PARAMS, base_dir="."):
     """Every problem of a spec document, as a list of `SpecError` (empty when valid).
 
     The semantic checks and the plan run only on a schema-valid document: they
-    read its keys without guarding against what the schema refuses.
+    read its keys without guarding against what the schema refuses. `base_dir` is
+    where the files the spec names (a backbone model, counted by the plan) are found.
 
     Returns:
         `(errors, plan)`: plan is the static plan of the default configuration, or None.
@@ -157,7 +185,7 @@ def validate_spec(doc, source="<spec>", max_params=D.MAX_PARAMS):
     if errors:
         return errors, None
     try:
-        plan = plan_spec(concretize(resolve(doc)))
+        plan = plan_spec(resolve_files(concretize(resolve(doc)), base_dir))
     except SpecError as e:
         return [_located(doc, e.path, e.message, source)], None
     if plan.params > max_params:
@@ -171,6 +199,10 @@ def validate_spec(doc, source="<spec>", max_params=D.MAX_PARAMS):
 def load_spec(spec, overrides=(), max_params=D.MAX_PARAMS, source=None):
     """Loads and validates a spec.
 
+    A dict is held to what a spec file may say (`archbuilder.format.jsonfile.check_value`):
+    NaN, Infinity, integers over 100 digits, nesting over 64 levels, NumPy scalars, sets
+    and other values JSON cannot hold are refused with their JSON path; tuples are read as lists.
+
     Args:
         spec: a path to a JSON file, a JSON string, a dict, or a `Spec`.
         overrides: applied before validation: `PATH=VALUE` strings (`--set`) or
@@ -183,27 +215,38 @@ def load_spec(spec, overrides=(), max_params=D.MAX_PARAMS, source=None):
 
     Raises:
         SpecErrors: every problem found, one located line each.
+        ArgumentTypeError: `spec` is none of the above (a `TypeError` too).
     """
-    earlier = []
+    if isinstance(max_params, bool) or not isinstance(max_params, (int, float)) or not max_params >= 0:
+        raise ArgumentTypeError("load_spec", "max_params", f"expected a number of parameters (>= 0); got "
+                                f"{max_params!r}"[:200])
+    if source is not None and not isinstance(source, str):
+        raise ArgumentTypeError("load_spec", "source", f"expected a str; got {type(source).__name__}")
+    earlier, path = [], None
     if isinstance(spec, Spec):
-        spec, source, base_dir, earlier = spec.doc, source or spec.source, spec.base_dir, spec.overrides
+        spec, source, base_dir, earlier, path = spec.doc, source or spec.source, spec.base_dir, spec.overrides, spec.path
     elif isinstance(spec, dict):
         source, base_dir = source or "<spec>", "."
+        spec = check_value(spec, source)
     elif isinstance(spec, str) and spec.lstrip().startswith("{"):
         source, base_dir = source or "<spec>", "."
         spec = parse_json(spec, source)
+    elif isinstance(spec, (str, os.PathLike)) and isinstance(os.fspath(spec), str):
+        path = os.path.abspath(os.fspath(spec))
+        source, base_dir = source or os.fspath(spec), os.path.dirname(path)
+        spec = read_json_file(os.fspath(spec), source)
     else:
-        path = os.fspath(spec)
-        source, base_dir = source or path, os.path.dirname(os.path.abspath(path))
-        spec = read_json_file(path, source)
+        raise ArgumentTypeError("load_spec", "spec", "expected a spec file's path, a JSON string, a dict or a "
+                                f"Spec; got {type(spec).__name__}")
     try:
         doc = apply_overrides(spec, overrides, source)
+        pairs = as_pairs(overrides, source)
     except SpecError as e:
         raise SpecErrors([e]) from None
-    errors, plan = validate_spec(doc, source, max_params)
+    errors, plan = validate_spec(doc, source, max_params, base_dir)
     if errors:
         raise SpecErrors(errors)
-    return Spec(doc, source, base_dir, plan, overrides=list(earlier) + as_pairs(overrides, source))
+    return Spec(doc, source, base_dir, plan, overrides=list(earlier) + pairs, path=path)
 
 
 def render_spec(spec, overrides=()):

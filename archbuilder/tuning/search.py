@@ -20,7 +20,6 @@ Example:
 """
 
 import contextlib
-import copy
 import dataclasses
 import io
 import json
@@ -31,21 +30,31 @@ import warnings
 import keras
 
 from archbuilder.errors import ArchbuilderError
+from archbuilder.errors import ArgumentError
 from archbuilder.errors import TrialError
+from archbuilder.errors import check_flag
+from archbuilder.errors import check_int
+from archbuilder.errors import check_number
+from archbuilder.errors import check_path
 from archbuilder.layers.safe_load import load_model_safely
 from archbuilder.model.serving import serving_model
 from archbuilder.run import reports
 from archbuilder.run.device import precision_of
+from archbuilder.run.prepare import input_files
 from archbuilder.run.prepare import prepare_data
 from archbuilder.run.prepare import resolved_data
 from archbuilder.run.rundir import DONE
 from archbuilder.run.rundir import RunDir
 from archbuilder.run.train import size_overrides
 from archbuilder.spec.load import load_spec
+from archbuilder.spec.load import resolve_files
 from archbuilder.tuning import workers as workers_module
 from archbuilder.tuning.hypermodel import SpecHyperModel
 from archbuilder.tuning.job import finished_count
 from archbuilder.tuning.job import write_job
+from archbuilder.tuning.resume import check_project
+from archbuilder.tuning.resume import read_finished
+from archbuilder.tuning.resume import reloading
 from archbuilder.tuning.settings import objective_of
 from archbuilder.tuning.settings import search_settings
 from archbuilder.tuning.settings import tuning_overrides
@@ -82,23 +91,10 @@ class TuneResult:
 # ---------------------------------------------------------------- best.json and best_model.keras
 
 
-def _absolute_paths(doc, base_dir):
-    """best.json lives in the run directory: paths relative to the spec file are made absolute."""
-    doc = copy.deepcopy(doc)
-    backbone = doc.get("backbone")
-    if isinstance(backbone, dict):
-        for key in ("weights", "model"):
-            value = backbone.get(key)
-            if (isinstance(value, str) and value not in ("imagenet",) and not os.path.isabs(value)
-                    and os.path.exists(os.path.join(base_dir, value))):
-                backbone[key] = os.path.abspath(os.path.join(base_dir, value))
-    return doc
-
-
 def best_spec(spec, hypermodel, trial, data=None):
     """The plain spec of `trial`: every space at its value, repeat forms expanded, valid as is."""
-    doc = hypermodel.space.resolved(trial.hyperparameters.values)
-    doc = _absolute_paths(doc, spec.base_dir)
+    # best.json lives in the run directory: files named relative to the spec file become absolute.
+    doc = resolve_files(hypermodel.space.resolved(trial.hyperparameters.values), spec.base_dir)
     if data is not None or "data" in doc:
         concrete = spec.concrete()
         doc["data"] = resolved_data(spec, concrete, data)
@@ -135,22 +131,17 @@ def _without_budget(doc):
 
 def _check_same_spec(run_dir, doc):
     """A resumed search must be the same search; only its budget (max_trials, max_time) may change."""
-    path = os.path.join(run_dir, "spec.json")
-    if not os.path.exists(path):
+    before = RunDir(run_dir).read_json("spec.json")
+    if before is None:
         return
-    with open(path, encoding="utf-8") as f:
-        before = json.load(f)
     if _without_budget(before) != _without_budget(doc):
         raise ArchbuilderError(f"{run_dir}: --resume continues the same search, but the spec differs from the "
                                f"run's spec.json; use a new --out, or --overwrite to start again")
 
 
 def _finished_result(run):
-    import pandas as pd
-
-    best = run.read_json("best.json")
+    best, trials = read_finished(run)
     model = load_model_safely(run.file("best_model.keras")) if run.exists("best_model.keras") else None
-    trials = pd.read_csv(run.file("trials.csv"))
     return TuneResult(trials=trials, best_spec=best, best_model=model, run_dir=run.path)
 
 
@@ -185,6 +176,14 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
         TrialError: `tuning.max_consecutive_failed_trials` trials failed in a row,
             or no trial finished.
     """
+    out = check_path("tune", "out", out, empty=True)
+    overwrite, resume = check_flag("tune", "overwrite", overwrite), check_flag("tune", "resume", resume)
+    if overwrite and resume:
+        raise ArgumentError("tune", "resume", "overwrite and resume exclude each other")
+    max_trials = check_int("tune", "max_trials", max_trials)
+    max_time = check_number("tune", "max_time", max_time)
+    workers = check_int("tune", "workers", workers, minimum=0)
+    seed = check_int("tune", "seed", seed, minimum=0)
     overrides = list(overrides) + ([("training.seed", seed)] if seed is not None else [])
     overrides += size_overrides(epochs, batch_size)
     spec = load_spec(spec_or_path, overrides + tuning_overrides(tuner, max_trials, max_time))
@@ -210,11 +209,20 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
         return workers_module.run_worker(spec, data, out)
     if resume and out is None:
         raise ArchbuilderError("--resume needs --out RUN_DIR: the run directory to continue")
+    inputs = input_files(spec, spec.concrete(), data)
+    RunDir.check(out, overwrite=overwrite, resume=resume, inputs=inputs)
     if resume and RunDir(out).done:
         if not quiet:
             print(f"{out}: already finished ({DONE} exists); nothing to resume")
         return _finished_result(RunDir(out))
-    run = RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root)
+    if resume:
+        check_project(out)
+    with RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root, inputs=inputs,
+                       command="tune") as run:
+        return _search(spec, data, run, resume, workers, quiet)
+
+
+def _search(spec, data, run, resume, workers, quiet):
     run_dir = run.path
     if resume:
         _check_same_spec(run_dir, spec.doc)
@@ -232,11 +240,11 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
     deadline = time.monotonic() + settings["max_time"] if settings.get("max_time") else None
     if workers is not None:
         write_job(run_dir, spec, data, quiet)
-        tuner_ = workers_module.run_chief(spec, settings, objective, hypermodel, run_dir, report, deadline,
-                                          workers)
+        tuner_ = workers_module.run_chief(spec, settings, objective, hypermodel, run_dir, report, deadline, workers)
     else:
-        tuner_ = make_tuner(settings, objective, hypermodel, run_dir, PROJECT, on_trial_end=report.trial_ended,
-                            deadline=deadline)
+        with reloading(run_dir):
+            tuner_ = make_tuner(settings, objective, hypermodel, run_dir, PROJECT, on_trial_end=report.trial_ended,
+                                deadline=deadline)
         report.oracle = tuner_.oracle
         report.header(settings, resumed=finished_count(tuner_.oracle))
         tuner_.search(dataset, verbose=0)

@@ -9,6 +9,13 @@ roles come from `KERASTUNER_TUNER_ID` (`chief` or a worker's id),
 subprocess with its tuner id `tuner0`, `tuner1`, ... and, where the host has
 several GPUs, its own `CUDA_VISIBLE_DEVICES`.
 
+Workers are fresh interpreters: started with a plain `subprocess.Popen` (no
+`preexec_fn`, so CPython execs through vfork), never forked from the chief, whose gRPC
+server runs threads that a fork would copy mid-call (gRPC then warns "skipping fork()
+handlers" and a child may abort). Each worker asks the kernel itself, first thing, for
+SIGTERM when its supervisor dies (`PR_SET_PDEATHSIG`), and holds its own lock,
+`tuner/<tuner id>.lock`, so two workers with one id are refused.
+
 keras-tuner's chief waits forever for the trial of a worker that died; the
 oracle hands an unfinished trial back to the tuner id that held it, so a dead
 worker is restarted under the same id and finishes that trial. Supervision is
@@ -24,11 +31,13 @@ import time
 from archbuilder import compat
 from archbuilder.errors import ArchbuilderError
 from archbuilder.run.prepare import prepare_data
+from archbuilder.run.rundir import FileLock
 from archbuilder.spec.load import load_spec
 from archbuilder.tuning.hypermodel import SpecHyperModel
 from archbuilder.tuning.job import finished_count
 from archbuilder.tuning.job import read_job
 from archbuilder.tuning.job import write_job
+from archbuilder.tuning.resume import reloading
 from archbuilder.tuning.settings import objective_of
 from archbuilder.tuning.settings import search_settings
 from archbuilder.tuning.tuners import PROJECT
@@ -40,9 +49,19 @@ MAX_RESTARTS = 5
 POLL_SECONDS = 0.5
 
 
+SUPERVISOR_PID = "ARCHBUILDER_SUPERVISOR_PID"  # set for each worker: the process that started it
+
+
 def _die_with_parent():
-    """Linux: the worker gets SIGTERM when its supervisor dies, even by SIGKILL (no orphans
-    left waiting an hour on a chief that is gone)."""
+    """Linux: this worker gets SIGTERM when its supervisor dies, even by SIGKILL (no orphans
+    left waiting an hour on a chief that is gone).
+
+    Asked by the worker itself at start (not in a `preexec_fn`, which would force a fork);
+    a supervisor that died before the request was made is noticed by the parent PID.
+
+    Returns:
+        False when the supervisor is already gone: the worker should exit.
+    """
     if sys.platform.startswith("linux"):
         import ctypes
         import signal
@@ -51,6 +70,8 @@ def _die_with_parent():
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
         except OSError:
             pass
+    expected = os.environ.get(SUPERVISOR_PID)
+    return not (expected and expected.isdigit() and os.getppid() != int(expected))
 
 
 JAX_GPU_SHARE = 0.9  # the part of a GPU's memory JAX workers sharing it split between them
@@ -97,7 +118,8 @@ class Supervisor:
     def _env(self, index, tuner_id):
         env = dict(os.environ)
         env.update({"KERASTUNER_TUNER_ID": tuner_id, "KERASTUNER_ORACLE_IP": self.oracle_ip,
-                    "KERASTUNER_ORACLE_PORT": self.oracle_port, "PYTHONUNBUFFERED": "1"})
+                    "KERASTUNER_ORACLE_PORT": self.oracle_port, "PYTHONUNBUFFERED": "1",
+                    SUPERVISOR_PID: str(os.getpid())})
         if len(self.gpus) > 1:
             env["CUDA_VISIBLE_DEVICES"] = self.gpus[index % len(self.gpus)]
         if len(self.gpus) < len(self.tuner_ids):  # workers share a GPU
@@ -108,12 +130,13 @@ class Supervisor:
         return env
 
     def start(self, tuner_id):
+        """Starts the worker `tuner_id` as a fresh interpreter (an exec, never a fork of this process)."""
         os.makedirs(self.log_dir, exist_ok=True)
         index = self.tuner_ids.index(tuner_id)
         with open(os.path.join(self.log_dir, f"{tuner_id}.log"), "ab") as log:
             self.processes[tuner_id] = subprocess.Popen(self.command, env=self._env(index, tuner_id), stdout=log,
                                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                                        preexec_fn=_die_with_parent)
+                                                        close_fds=True)
 
     def start_all(self):
         for tuner_id in self.tuner_ids:
@@ -188,8 +211,9 @@ def run_chief(spec, settings, objective, hypermodel, run_dir, report, deadline, 
     saved = {key: os.environ.get(key) for key in roles}
     os.environ.update(roles)
     try:
-        tuner = make_tuner(settings, objective, hypermodel, run_dir, PROJECT, on_trial_end=report.trial_ended,
-                           deadline=deadline)
+        with reloading(run_dir):  # a resumed project that keras-tuner cannot read back: one line
+            tuner = make_tuner(settings, objective, hypermodel, run_dir, PROJECT, on_trial_end=report.trial_ended,
+                               deadline=deadline)
         tuner.save()
     finally:
         for key, value in saved.items():
@@ -226,8 +250,14 @@ def supervise_remote(spec, data, out, workers, quiet):
     """On a worker host: `workers` supervised workers named `<KERASTUNER_TUNER_ID><i>` against the chief."""
     if out is None:
         raise ArchbuilderError("a worker host needs --out: the run directory its trials are recorded in")
-    write_job(out, spec, data, quiet)
     prefix = os.environ["KERASTUNER_TUNER_ID"]
+    os.makedirs(os.path.join(out, PROJECT), exist_ok=True)
+    with FileLock(os.path.join(out, PROJECT, f"{prefix}.workers.lock"), f"the trials of workers {prefix}0, {prefix}1, ..."):
+        write_job(out, spec, data, quiet)
+        _supervise(prefix, out, workers, quiet)
+
+
+def _supervise(prefix, out, workers, quiet):
     supervisor = Supervisor([sys.executable, "-m", "archbuilder.tuning.workers", os.path.abspath(out)],
                             [f"{prefix}{i}" for i in range(workers)], os.environ["KERASTUNER_ORACLE_IP"],
                             os.environ["KERASTUNER_ORACLE_PORT"], os.path.join(out, PROJECT, "logs"))
@@ -252,11 +282,18 @@ def run_worker(spec, data, out):
     if out is None:
         raise ArchbuilderError("a worker needs --out: the run directory its trials are recorded in")
     os.makedirs(os.path.join(out, PROJECT), exist_ok=True)
+    tuner_id = os.environ.get("KERASTUNER_TUNER_ID", "worker")
+    with FileLock(os.path.join(out, PROJECT, f"{tuner_id}.lock"), f"the trials of worker {tuner_id}"):
+        _work(spec, data, out)
+
+
+def _work(spec, data, out):
     settings = search_settings(spec)
     objective = objective_of(spec)
     dataset = prepare_data(spec, data)
     hypermodel = SpecHyperModel(spec, dataset=dataset)
-    tuner_ = make_tuner(settings, objective, hypermodel, out, PROJECT)
+    with reloading(out):
+        tuner_ = make_tuner(settings, objective, hypermodel, out, PROJECT)
     tuner_.search(dataset, verbose=0)
 
 
@@ -267,6 +304,9 @@ def main(argv=None):
         print("usage: python -m archbuilder.tuning.workers RUN_DIR  (with KERASTUNER_* set)", file=sys.stderr)
         return 2
     run_dir = argv[0]
+    if not _die_with_parent():
+        print("archbuilder: the supervisor of this worker is gone; exiting", file=sys.stderr)
+        return 1
     try:
         job = read_job(run_dir)
         os.chdir(job["cwd"])

@@ -317,22 +317,26 @@ def test_value_errors(tmp_path):
     assert error_of(path, [1]) == f"{path}: x_train holds <U1 values; expected numbers"
 
 
-def test_label_errors(tmp_path):
+def test_label_errors(tmp_path, monkeypatch):
     x, _ = blobs(10)
     y = np.arange(10)
     y[4] = 12
     path = save_npz(tmp_path / "range.npz", x=x, y=y)
     assert error_of(path, [4], output_units=10) == (
-        f"{path}: label 12 (sample 4 of y_train) is out of range for 10 output unit(s); labels must be 0..9"
+        f"{path}: a label of y_train (sample 4) is out of range for 10 output unit(s); labels must be 0..9 "
+        "(ARCHBUILDER_DEBUG=1 shows the values)"
     )
     path = save_npz(tmp_path / "binary.npz", x=x, y=np.arange(10) % 3)
     message = error_of(path, [4], output_units=1)
-    assert message.startswith(f"{path}: label 2 (sample ") and message.endswith("labels must be 0 or 1 (one sigmoid unit)")
+    assert message.startswith(f"{path}: a label of y_train (sample ") and "labels must be 0 or 1 (one sigmoid unit)" in message
     path = save_npz(tmp_path / "negative.npz", x=x, y=np.arange(10) - 1)
-    assert "label -1 (sample" in error_of(path, [4], output_units=10)
+    assert "a label of y_train (sample 0) is out of range" in error_of(path, [4], output_units=10)
     path = save_npz(tmp_path / "float.npz", x=x, y=np.linspace(0, 1, 10))
     message = error_of(path, [4], output_units=3)
-    assert message.startswith(f"{path}: class labels must be integers; y_train holds")
+    assert message.startswith(f"{path}: class labels must be integers; y_train holds a fractional value (sample ")
+    monkeypatch.setenv("ARCHBUILDER_DEBUG", "1")  # the values, on request
+    assert "(sample 0, label -1)" in error_of(save_npz(tmp_path / "negative.npz", x=x, y=np.arange(10) - 1), [4],
+                                               output_units=10)
     assert "for real-valued targets use a linear output (regression)" in message
     path = save_npz(tmp_path / "wide.npz", x=x, y=np.eye(5)[np.arange(10) % 5])
     assert error_of(path, [4], output_units=3) == f"{path}: y_train has 5 label columns (one-hot rows) for 3 output units"
@@ -452,30 +456,34 @@ def test_csv_text_target(tmp_path):
     assert regression.y_train.dtype == np.float32 and regression.class_names is None
 
 
-def test_csv_errors(tmp_path):
+def test_csv_errors(tmp_path, monkeypatch):
     good = write(tmp_path / "t.csv", "a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n9,1,x\n")
     assert error_of({"path": good, "target": "lable"}, [2]) == (
-        f"{good}: no column 'lable' (did you mean 'label'?); columns: a, b, label"
+        f"{good}: no column 'lable' (did you mean 'label'?); the header has 3 columns (ARCHBUILDER_DEBUG=1 shows "
+        "the values)"
     )
     assert error_of({"path": good}, [2]) == (
-        f'{good}: needs "target", the name of the label column e.g. "target": "label"; columns: a, b, label'
+        f'{good}: needs "target", the name of the label column e.g. "target": "label"; the header has 3 columns '
+        "(ARCHBUILDER_DEBUG=1 shows the values)"
     )
     assert error_of({"path": good, "target": "label"}, [2], task="regression") == (
         f"{good}: target 'label' holds text; regression needs numbers"
     )
     headless = write(tmp_path / "h.csv", "1,2,0\n3,4,1\n")
     assert error_of({"path": headless, "target": "label"}, [2]) == (
-        f"{headless}: no header row: the first line (1,2,0) holds numbers; "
+        f"{headless}: no header row: the first line holds numbers only; "
         "add a first line naming the columns, e.g. x1,x2,label"
     )
     text = write(tmp_path / "text.csv", "a,color,label\n1,red,0\n2,blue,1\n")
     assert error_of({"path": text, "target": "label"}, [2]) == (
-        f"{text}: feature column 'color' not numeric (line 2: 'red'); "
-        'encode them as numbers, or list the numeric columns in "features"'
+        f"{text}: feature column 2 not numeric (first at line 2); "
+        'encode them as numbers, or list the numeric columns in "features"; ARCHBUILDER_DEBUG=1 shows the values'
     )
+    assert error_of({"path": text, "target": "label", "features": ["a", "color"]}, [2]).startswith(
+        f"{text}: feature column 'color' not numeric (first at line 2); ")  # a name the spec gave is shown
     holes = write(tmp_path / "holes.csv", "a,b,label\n1,2,0\n3,,1\n5,6,0\n")
     assert error_of({"path": holes, "target": "label"}, [2]) == (
-        f"{holes}: 1 empty, NaN or infinite cell(s) in feature columns; the first at line 3, column 'b'"
+        f"{holes}: 1 empty, NaN or infinite cell(s) in feature columns; the first at line 3, column 2"
     )
     no_label = write(tmp_path / "nolabel.csv", "a,b,label\n1,2,0\n3,4,\n")
     assert error_of({"path": no_label, "target": "label"}, [2]) == (
@@ -490,6 +498,10 @@ def test_csv_errors(tmp_path):
     binary = tmp_path / "binary.csv"
     binary.write_bytes(b"a,b\n\xff\xfe\x00,1\n")
     assert error_of({"path": str(binary), "target": "b"}, [1]).startswith(f"{binary}: cannot read CSV:")
+    monkeypatch.setenv("ARCHBUILDER_DEBUG", "1")  # the values, on request
+    assert error_of({"path": text, "target": "label"}, [2]).startswith(
+        f"{text}: feature column 2 ('color') not numeric (first at line 2, value 'red'); ")
+    assert error_of({"path": good, "target": "lable"}, [2]).endswith("; columns: a, b, label")
 
 
 # ---------------------------------------------------------------- image folders

@@ -266,8 +266,11 @@ def test_unreadable_files_give_one_line(tmp_path, case, expected):
 
 def test_keras_failure_after_the_check_is_one_line(tmp_path):
     path = _save(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]), str(tmp_path / "ok.keras"))
-    broken = _rewrite_config(path, str(tmp_path / "broken.keras"),
-                             lambda c: {**c, "config": {**c["config"], "layers": "nonsense"}})
+    def unknown_argument(config):  # archbuilder's checks pass it; Keras's Dense refuses the argument
+        config["config"]["layers"][-1]["config"]["nonsense"] = 1
+        return config
+
+    broken = _rewrite_config(path, str(tmp_path / "broken.keras"), unknown_argument)
     with pytest.raises(ModelFileError) as info:
         load_model_safely(broken)
     assert _one_line(info.value).startswith(f"{broken}: cannot load the model: ")

@@ -30,7 +30,7 @@ def test_compare_trains_each_spec_under_one_budget(tmp_path):
     assert list(frame["Metric"]) == ["test_accuracy", "test_accuracy", "test_head_accuracy", "test_accuracy"]
     assert (frame["Epochs"] == 1).all() and frame["Accuracy"].between(0, 1).all()
     assert frame.loc[0, "Params"] == 40 * 8 + 8 + 8 * 10 + 10
-    assert sorted(os.listdir(out)) == ["DONE", "ae", "cnn", "comparison.csv", "comparison.png", "mlp", "mlp-2"]
+    assert sorted(os.listdir(out)) == ["DONE", "ae", "cnn", "comparison.csv", "comparison.png", "mlp", "mlp-2", "run.json"]
     for name in ("mlp", "cnn", "ae", "mlp-2"):
         assert os.path.exists(os.path.join(out, name, "DONE"))
     written = pd.read_csv(os.path.join(out, "comparison.csv"))

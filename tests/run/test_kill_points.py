@@ -132,7 +132,15 @@ def _check_text(path):
     assert text.endswith("\n"), "no final newline"
 
 
-CHECKS = {".json": _check_json, ".keras": _check_zip, ".zip": _check_zip, ".h5": _check_h5, ".csv": _check_csv,
+def _check_lock(path):
+    """A run's or a worker's lock: an OS lock on the file; its text is the holder's PID (or empty, killed while
+    writing it): the kernel released the lock with the process, so a later run takes it over."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    assert text == "" or text.strip().isdigit(), text
+
+
+CHECKS = {".lock": _check_lock, ".json": _check_json, ".keras": _check_zip, ".zip": _check_zip, ".h5": _check_h5, ".csv": _check_csv,
           ".png": _check_png, ".txt": _check_text, "": _check_text}
 
 

@@ -11,10 +11,12 @@ import pytest
 from archbuilder.run import callbacks as ab_callbacks
 from archbuilder.data.load import Dataset
 from archbuilder.errors import ArchbuilderError
+from archbuilder.errors import ArgumentError
 from archbuilder.errors import SpecError
 from archbuilder.errors import SpecErrors
 from archbuilder.spec.load import load_spec
 from archbuilder.run.prepare import adapt_loss
+from archbuilder.run.rundir import RunDir
 from archbuilder.run.fit import build_for_training
 from archbuilder.run.fit import class_weights
 from archbuilder.run.train import run_training
@@ -41,7 +43,7 @@ CUSTOM = {"spec_version": 1, "name": "tiny_mlp", "family": "custom", "input": {"
                      {"type": "Dense", "units": 10, "activation": "softmax"}],
           "training": TRAINING, "data": MNIST1D}
 
-RUN_FILES = {"spec.json", "spec.resolved.json", "model.keras", "preprocessing.json", "summary.txt",
+RUN_FILES = {"run.json", "spec.json", "spec.resolved.json", "model.keras", "preprocessing.json", "summary.txt",
              "history.csv", "metrics.json", "curves.png", "env.json", "logs", "DONE",
              "report.json", "confusion.csv", "confusion.png"}  # the evaluation report of a classifier
 METRIC_KEYS = {"test_loss", "params", "trainable_params", "train_seconds", "epochs_run"}
@@ -197,17 +199,22 @@ def test_resume_keeps_early_stopping_best_weights(tmp_path):
     assert not os.path.exists(os.path.join(out, "best.keras"))
 
 
+def _interrupted_run(out):
+    """A run directory as a kill before the first epoch's end leaves it: the marker, the spec."""
+    RunDir.create("custom", str(out)).release()
+    (out / "spec.json").write_text("{}")
+
+
 def test_resume_without_an_epoch_done_starts_over(tmp_path):
     out = tmp_path / "run"
-    out.mkdir()
-    (out / "spec.json").write_text("{}")
+    _interrupted_run(out)
     result = run_training(CUSTOM, out=str(out), resume=True, quiet=True)
     assert result.metrics["epochs_run"] == 1 and (out / "DONE").exists()
 
 
 def test_resume_refuses_another_spec(tmp_path):
     out = tmp_path / "run"
-    out.mkdir()
+    _interrupted_run(out)
     other = load_spec(with_(CUSTOM, training__seed=7)).concrete()
     (out / "spec.resolved.json").write_text(json.dumps(other))
     with pytest.raises(ArchbuilderError, match=r"cannot resume: the spec differs .* at \$\.training\.seed"):
@@ -234,7 +241,7 @@ def test_existing_run_directory_is_refused(tmp_path):
 
 def test_overwrite_replaces_the_directory(tmp_path):
     out = tmp_path / "run"
-    out.mkdir()
+    _interrupted_run(out)
     (out / "old.txt").write_text("old")
     train(CUSTOM, out=str(out), overwrite=True, quiet=True)
     assert not (out / "old.txt").exists() and (out / "DONE").exists()
@@ -252,9 +259,11 @@ def test_search_spaces_point_to_tune():
         train(spec, quiet=True)
 
 
-def test_epochs_and_batch_size_are_validated_overrides(tmp_path):
-    with pytest.raises(SpecErrors, match=r"\$\.training\.epochs"):
+def test_epochs_and_batch_size_are_validated_arguments(tmp_path):
+    with pytest.raises(ArgumentError, match=r"archbuilder.train: epochs: expected an integer of at least 1; got 0"):
         train(CUSTOM, out=str(tmp_path / "run"), epochs=0, quiet=True)
+    with pytest.raises(SpecErrors, match=r"\$\.training\.batch_size"):
+        train(CUSTOM, out=str(tmp_path / "run"), overrides=["training.batch_size=0"], quiet=True)
 
 
 # ---------------------------------------------------------------- the fit path's rules

@@ -16,4 +16,5 @@ FAMILY = Family(
     plan=plan,
     questions=questions,
     builder="archbuilder.families.cnn.build",
+    files=spec.files,
 )

@@ -1,6 +1,14 @@
 """The `cnn` family's static plan: [backbone] -> conv blocks -> global pool | flatten -> dense -> output."""
 
+import os
+
 from archbuilder.errors import SpecError
+from archbuilder.layers.allow_list import UnsafeModelError
+from archbuilder.layers.allow_list import unsafe_objects
+from archbuilder.layers.model_count import count_model
+from archbuilder.layers.model_count import describe_shapes
+from archbuilder.layers.model_file import ModelFileError
+from archbuilder.layers.model_file import read_model_config
 from archbuilder.text import shape as fmt_shape
 
 __all__ = ["BACKBONES", "plan"]
@@ -29,9 +37,37 @@ def plan(planner, shape):
     return planner.output(shape, spec["output"])
 
 
+def _model_backbone(planner, shape, backbone):
+    """A saved `.keras` base model, counted from its config.json: nothing is loaded, no weight is read.
+
+    Its file is checked as `load_model_safely` will check it (no code, a size archbuilder can
+    count); the count and the output shape follow the spec's input through its layers.
+    """
+    path = backbone["model"]
+    try:
+        config = read_model_config(path)
+        problems = unsafe_objects(config)
+        if problems:
+            raise UnsafeModelError(path, problems)
+        own = count_model(config, source=path)
+        if len(own.input_shapes) != 1 or len(own.output_shapes) != 1:
+            raise ModelFileError(path, f"a backbone takes one input and gives one output; this model takes "
+                                       f"{len(own.input_shapes)} and gives {len(own.output_shapes)}")
+        declared = own.input_shapes[0]
+        if len(declared) != len(shape) or any(d is not None and d != s for d, s in zip(declared, shape)):
+            raise ModelFileError(path, f"the model takes inputs of {describe_shapes([declared])}; the spec's "
+                                       f"input.shape is {fmt_shape(shape)}")
+        counted = count_model(config, shape, source=path)
+    except ModelFileError as e:  # the entry names the file; a missing one is shown as it was looked for
+        raise SpecError("$.backbone.model", e.message if os.path.exists(path) else f"{e.message}: {path}") from None
+    out = counted.output_shapes[0]
+    frozen = counted.params if not backbone.get("trainable") else counted.non_trainable
+    return planner.add("backbone", "Functional", out, counted.params, "$.backbone", frozen)
+
+
 def _backbone(planner, shape, backbone):
     if "application" not in backbone:
-        return shape
+        return _model_backbone(planner, shape, backbone)
     params, trainable, channels, minimum = BACKBONES.get(backbone["application"], (0, 0, None, 32))
     # A null side (variable size) is checked by Keras when the model is called, not here.
     if any(s is not None and s < minimum for s in shape[:-1]) or shape[-1] != 3:

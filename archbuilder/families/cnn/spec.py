@@ -13,7 +13,7 @@ from archbuilder.format.schema.builder import closed
 from archbuilder.format.schema.builder import repeatable
 from archbuilder.format.schema.sections import dense_list
 
-__all__ = ["APPLICATIONS", "GLOBAL_POOL", "schema", "fill", "concretize", "outputs", "checks"]
+__all__ = ["APPLICATIONS", "GLOBAL_POOL", "schema", "fill", "concretize", "outputs", "checks", "files"]
 
 GLOBAL_POOL = None  # the default: flatten the last feature map
 
@@ -95,3 +95,12 @@ def checks(doc):
                                 f"instead of [40])")
     if doc.get("backbone") and rank != 3:
         yield "$.backbone", "a backbone takes image inputs [height, width, channels]"
+
+
+def files(doc):
+    """The backbone's `model` and `weights` files (not `imagenet`, a name): relative to the spec file."""
+    backbone = doc.get("backbone")
+    if not isinstance(backbone, dict):
+        return []
+    return [["backbone", key] for key in ("model", "weights")
+            if isinstance(backbone.get(key), str) and backbone[key] and backbone[key] != "imagenet"]

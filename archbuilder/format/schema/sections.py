@@ -268,7 +268,7 @@ def training_schema(b, loss):
             "then": {"enum": ["balanced"]},
             "else": {"additionalProperties": b.tunable("non_negative_number", "Weight of this class.")},
         },
-        "seed": b.tunable("non_negative_int", "Seeds Python, NumPy and the backend (after any dataset "
+        "seed": b.tunable("random_seed", "Seeds Python, NumPy and the backend (after any dataset "
                                               "generation).", t["seed"]),
         "mixed_precision": b.tunable({"type": ["string", "boolean"], "enum": ["auto", True, False]},
                                      "`auto`: bfloat16 on a GPU that supports it, float32 elsewhere; "
@@ -294,7 +294,7 @@ def tuning_schema(b):
                                         h["hyperband_iterations"]),
         "executions_per_trial": b.plain("positive_int", "Models trained per trial (scores averaged).",
                                         t["executions_per_trial"]),
-        "seed": b.plain("non_negative_int", "Seed of the search algorithm.", t["seed"]),
+        "seed": b.plain("random_seed", "Seed of the search algorithm.", t["seed"]),
         "max_consecutive_failed_trials": b.plain("positive_int", "Stop the search after this many failed "
                                                                  "trials in a row.",
                                                  t["max_consecutive_failed_trials"]),

@@ -81,11 +81,15 @@ def _sizes(minimum, nullable=False):
             "items": {"type": "integer", "minimum": minimum}}
 
 
+INT64_MAX = 2**63 - 1
+
 _BASE_KINDS = {
     "boolean": {"type": "boolean"},
     "integer": {"type": "integer"},
-    "positive_int": {"type": "integer", "minimum": 1},
-    "non_negative_int": {"type": "integer", "minimum": 0},
+    # Counts fit the int64 every backend holds them in (a 100-digit epochs is no count).
+    "positive_int": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
+    "non_negative_int": {"type": "integer", "minimum": 0, "maximum": INT64_MAX},
+    "random_seed": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1},  # what numpy.random.seed takes
     "number": {"type": "number"},
     "non_negative_number": {"type": "number", "minimum": 0},
     "positive_number": {"type": "number", "exclusiveMinimum": 0},
@@ -115,6 +119,7 @@ KIND_DESCRIPTIONS = {
     "integer": "An integer.",
     "positive_int": "An integer ≥ 1.",
     "non_negative_int": "An integer ≥ 0.",
+    "random_seed": "An integer from 0 to 4294967295.",
     "number": "A number.",
     "non_negative_number": "A number ≥ 0.",
     "positive_number": "A number > 0.",
