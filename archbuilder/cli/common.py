@@ -156,19 +156,18 @@ def _replaces_input(path, given):
     return not is_run or path.endswith((".keras", ".json"))
 
 
-def guard_outputs(files=(), inputs=(), overwrite=False, folder=None, replaces_folder=False):
+def guard_outputs(files=(), inputs=(), overwrite=False):
     """Refuses outputs that would replace an input of the command, or an existing file without --overwrite.
 
     No output ever replaces a file named on the command line (SPEC, --data, RUN, INPUTS) or a
     file a folder named there holds (a run directory's model and JSON files), even with
-    --overwrite; an output file that exists needs --overwrite.
+    --overwrite; an output file that exists needs --overwrite. (A run directory's `--out` is
+    checked by `RunDir.check`, which never empties a folder holding an input.)
 
     Args:
         files: `(option, path)` of each file the command writes (None paths are skipped).
         inputs: every file and folder the command reads, as named on its command line.
         overwrite: whether --overwrite was given.
-        folder: `(option, path)` of the output folder (`--out`) the command writes into, or None.
-        replaces_folder: whether the output folder is deleted and made again (`--overwrite` of a run).
 
     Raises:
         ArchbuilderError: `PATH: ...` naming the input the output would replace (exit 1).
@@ -183,12 +182,3 @@ def guard_outputs(files=(), inputs=(), overwrite=False, folder=None, replaces_fo
                                        "choose another path")
         if os.path.exists(path) and not overwrite:
             raise ArchbuilderError(f"{path}: exists; pass --overwrite to replace it")
-    if folder is not None and folder[1] is not None and os.path.exists(folder[1]):
-        option, out = folder
-        for given in inputs:
-            if _same(out, given):
-                raise ArchbuilderError(f"{out}: {option} is {given}, an input of this command; choose another "
-                                       f"{option}")
-            if replaces_folder and _inside(given, out):
-                raise ArchbuilderError(f"{out}: {option} holds {given}, an input of this command, which "
-                                       f"--overwrite would delete; choose another {option}")

@@ -69,7 +69,6 @@ def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, over
     """
     if overwrite and resume:
         fail(["archbuilder train: --overwrite and --resume exclude each other"], 2)
-    guard_outputs(inputs=[spec, *data_paths(data)], folder=("--out", out), replaces_folder=overwrite)
     from archbuilder.run.train import run_training
     from archbuilder.run.train import size_overrides
     from archbuilder.run.train import summary_line
@@ -173,7 +172,6 @@ def compare(specs, data, epochs, batch_size, out, overrides, seed, quiet):
     from archbuilder.run.compare import compare as compare_specs
     from archbuilder.run.compare import markdown_table
 
-    guard_outputs(inputs=[*specs, *data_paths(data)], folder=("--out", out))
     with _progress_to_stderr():
         frame = compare_specs(list(specs), data, epochs=epochs, batch_size=batch_size, out=out, quiet=quiet,
                               overrides=overrides_of(overrides, seed), verbose=_verbose(quiet))

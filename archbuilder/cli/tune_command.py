@@ -4,8 +4,6 @@ import click
 
 from archbuilder.cli.common import CONTEXT
 from archbuilder.cli.common import data_option
-from archbuilder.cli.common import data_paths
-from archbuilder.cli.common import guard_outputs
 from archbuilder.cli.common import handle_errors
 from archbuilder.cli.common import interrupted
 from archbuilder.cli.common import overrides_of
@@ -45,7 +43,6 @@ def tune(spec, data, tuner, max_trials, max_time, epochs, batch_size, out, overw
         raise click.UsageError("--overwrite and --resume exclude each other")
     from archbuilder.tuning.search import tune as run_tune
 
-    guard_outputs(inputs=[spec, *data_paths(data)], folder=("--out", out), replaces_folder=overwrite)
 
     try:
         run_tune(spec, data, tuner=tuner, max_trials=max_trials, max_time=max_time, epochs=epochs,
