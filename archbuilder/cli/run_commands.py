@@ -69,6 +69,7 @@ def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, over
     """
     if overwrite and resume:
         fail(["archbuilder train: --overwrite and --resume exclude each other"], 2)
+    from archbuilder.run.train import finished_line
     from archbuilder.run.train import run_training
     from archbuilder.run.train import size_overrides
     from archbuilder.run.train import summary_line
@@ -83,7 +84,7 @@ def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, over
     except KeyboardInterrupt as e:
         interrupted("train", spec, e)
     if result.finished_before:
-        click.echo(f"{result.run_dir}: already finished (DONE exists); nothing to resume")
+        click.echo(finished_line(result))
     else:
         click.echo(summary_line(result))
 

@@ -44,6 +44,8 @@ from archbuilder.run.prepare import input_files
 from archbuilder.run.prepare import prepare_data
 from archbuilder.run.prepare import resolved_data
 from archbuilder.run.rundir import DONE
+from archbuilder.run.replay import record
+from archbuilder.run.replay import replay
 from archbuilder.run.rundir import RunDir
 from archbuilder.run.train import size_overrides
 from archbuilder.spec.load import load_spec
@@ -209,6 +211,8 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
         return workers_module.run_worker(spec, data, out)
     if resume and out is None:
         raise ArchbuilderError("--resume needs --out RUN_DIR: the run directory to continue")
+    if resume:
+        spec, data = replay(spec, data, out)  # the search's own --set, --data, ... unless given again
     inputs = input_files(spec, spec.concrete(), data)
     RunDir.check(out, overwrite=overwrite, resume=resume, inputs=inputs)
     if resume and RunDir(out).done:
@@ -219,13 +223,18 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
         check_project(out)
     with RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root, inputs=inputs,
                        command="tune") as run:
-        return _search(spec, data, run, resume, workers, quiet)
+        try:
+            return _search(spec, data, run, resume, workers, quiet)
+        except KeyboardInterrupt as e:
+            e.run_dir = run.path  # for the message that says how to resume
+            raise
 
 
 def _search(spec, data, run, resume, workers, quiet):
     run_dir = run.path
     if resume:
         _check_same_spec(run_dir, spec.doc)
+    record(run, spec, resolved_data(spec, spec.concrete(), data) if data is not None else None)
     run.write_json("spec.json", spec.doc)
     if workers is not None:
         # The chief only serves the oracle while workers train: on JAX its device query (for
