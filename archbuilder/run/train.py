@@ -369,7 +369,9 @@ def train(spec_or_path, data=None, *, out=None, overwrite=False, resume=False, e
         out: the run directory (default `runs/<name>-<YYYYmmdd-HHMMSS>`).
         overwrite: replace `out` if it exists.
         resume: continue the interrupted run in `out` from its last completed
-            epoch; a finished run (holding `DONE`) is left as it is.
+            epoch, with the overrides and data it was started with (`archbuilder.run.replay`;
+            those given again win); a finished run (holding `DONE`) is extended when
+            `epochs` is larger than it ran, else left as it is.
         epochs: overrides `training.epochs`.
         batch_size: overrides `training.batch_size`.
         quiet: no progress bar and no summary line.

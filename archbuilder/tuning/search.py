@@ -162,7 +162,8 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
         batch_size: overrides `training.batch_size`.
         out: the run directory (default `runs/<name>-<YYYYmmdd-HHMMSS>`).
         overwrite: replace `out` if it exists.
-        resume: continue the search in `out`: finished trials are kept, not rerun.
+        resume: continue the search in `out`: finished trials are kept, not rerun; the
+            overrides and data it was started with apply again (those given again win).
         workers: run keras-tuner's distributed mode: a chief oracle in this
             process and this many supervised worker processes (see `archbuilder.tuning.workers`).
         overrides: applied to the spec first: `PATH=VALUE` strings (`--set`) or `(path, value)` pairs.
