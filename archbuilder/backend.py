@@ -13,7 +13,7 @@ import json
 import os
 import sys
 
-__all__ = ["BACKENDS", "choose_backend", "select_backend", "device_info", "backend_info"]
+__all__ = ["BACKENDS", "choose_backend", "select_backend", "device_info", "device_memory", "backend_info"]
 
 BACKENDS = ("tensorflow", "jax", "torch")
 
@@ -99,6 +99,33 @@ def device_info():
     except Exception:  # a device query that fails means: no usable accelerator
         kind, name, bfloat16 = "cpu", "cpu", False
     return {"kind": kind, "name": name, "bfloat16": bool(bfloat16)}
+
+
+def _host_available():
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        return int(fields["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+
+
+def device_memory():
+    """Bytes of memory free for this process's arrays on the device training runs on.
+
+    On JAX with an accelerator, its first device's limit less what is in use; else
+    (the CPU, or a backend archbuilder does not pack trials on) the host's available memory.
+    """
+    try:
+        if select_backend() == "jax" and device_info()["kind"] != "cpu":
+            import jax
+
+            stats = jax.devices()[0].memory_stats() or {}
+            if "bytes_limit" in stats:
+                return int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
+    except Exception:  # a device query that fails: fall back on the host's figure
+        pass
+    return _host_available()
 
 
 def backend_info():

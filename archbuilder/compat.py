@@ -12,7 +12,9 @@ of keras-tuner 1.4's classes (same versions): `Tuner._populate_initial_space`,
 `Oracle._save_trial`, and reads `Oracle._retry_queue`, `Oracle._get_oracle_fname`,
 `Oracle._get_trial_dir`, `Tuner._get_tuner_fname`, `Tuner._get_checkpoint_fname`,
 `Tuner._get_build_config_fname`, `Tuner._is_worker`, `Tuner._deepcopy_callbacks`,
-`Tuner._build_hypermodel`, `Tuner._run_and_update_trial` and `SaveBestEpoch._save_model`.
+`Tuner._build_hypermodel`, `Tuner._run_and_update_trial` and `SaveBestEpoch._save_model`;
+`archbuilder.tuning.pack_fit` calls Keras 3's `Trainer._symbolic_build` and reads
+`Layer._flatten_layers`, `Trainer._compile_metrics` and `Trainer._compile_loss` (as `fit` does).
 
 Example:
     >>> from archbuilder import compat
@@ -35,6 +37,9 @@ NAMES = {
     "jax_draw_seed": ("keras.src.backend.jax.random", "jax_draw_seed"),
     "standardize_dtype": ("keras.src.backend", "standardize_dtype"),
     "constant_initializers": ("keras.src.initializers", "constant_initializers"),
+    # Keras's class weights as sample weights, as its data adapters compute them (archbuilder.tuning.pack_fit).
+    "class_weight_to_sample_weights": ("keras.src.trainers.data_adapters.data_adapter_utils",
+                                       "class_weight_to_sample_weights"),
     # keras-tuner: atomic state files, quiet gRPC, one-line failures (archbuilder.tuning).
     "kt_conditions": ("keras_tuner.src.engine", "conditions"),
     "kt_trial": ("keras_tuner.src.engine", "trial"),

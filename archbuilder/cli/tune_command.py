@@ -13,6 +13,23 @@ from archbuilder.format.schema.vocabulary import TUNERS
 __all__ = ["COMMANDS", "tune"]
 
 
+class _PackSize(click.ParamType):
+    """`--pack`: a number of trials (at least 1) or `auto`."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or isinstance(value, int):
+            return value
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if number < 1:
+            self.fail(f"{value!r} is neither a number of trials (1 or more) nor 'auto'", param, ctx)
+        return number
+
+
 @click.command(context_settings=CONTEXT)
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False))
 @data_option("Data to search on (overrides the spec's `data`): JSON, a path or a dataset name.")
@@ -28,10 +45,13 @@ __all__ = ["COMMANDS", "tune"]
 @click.option("--workers", type=click.IntRange(min=0), metavar="N",
               help="keras-tuner's distributed mode: a chief oracle and N supervised worker processes "
                    "(one GPU each where there are several).")
+@click.option("--pack", type=_PackSize(), metavar="N|auto",
+              help="Train N trials together as one compiled program on JAX, or 'auto' for the largest pack "
+                   "that fits the device's memory (overrides tuning.pack).")
 @spec_options
 @handle_errors
-def tune(spec, data, tuner, max_trials, max_time, epochs, batch_size, out, overwrite, resume, workers, overrides, seed,
-         quiet):
+def tune(spec, data, tuner, max_trials, max_time, epochs, batch_size, out, overwrite, resume, workers, pack, overrides,
+         seed, quiet):
     """Search the open choices of SPEC: a live trial table, then trials.csv, best.json and best_model.keras.
 
     \b
@@ -43,11 +63,10 @@ def tune(spec, data, tuner, max_trials, max_time, epochs, batch_size, out, overw
         raise click.UsageError("--overwrite and --resume exclude each other")
     from archbuilder.tuning.search import tune as run_tune
 
-
     try:
         run_tune(spec, data, tuner=tuner, max_trials=max_trials, max_time=max_time, epochs=epochs,
                  batch_size=batch_size, out=out, overwrite=overwrite, resume=resume, workers=workers,
-                 overrides=overrides_of(overrides, seed), quiet=quiet)
+                 overrides=overrides_of(overrides, seed), quiet=quiet, pack=pack)
     except KeyboardInterrupt as e:
         interrupted("tune", spec, e)
 

@@ -45,6 +45,7 @@ TUNING = {
     "seed": 1,
     "max_consecutive_failed_trials": 3,
     "max_time": None,
+    "pack": 1,
 }
 HYPERBAND = {"factor": 3, "hyperband_iterations": 1}  # max_epochs: training.epochs
 

@@ -158,37 +158,79 @@ class KLSparsity(_Penalty):
         return {**super().get_config(), "target": self.target}
 
 
+def _code_side_frobenius(slopes, kernels):
+    """Per sample, ‖∂h/∂x‖²_F of a dense stack, computed from the code back to the input.
+
+    With `D_k = diag(slopes[k])` and `W_k = kernels[k]` (shape `(inputs, units)`), the
+    Jacobian is `J = D_L W_Lᵀ ⋯ D_1 W_1ᵀ`, `code × input_dim` per sample. Multiplied
+    from the code side, each step is a `code`-row product (a dense encoder narrows, so
+    the code is its smallest width): `A = D_L W_Lᵀ`, then `A ← (A D_k) W_kᵀ` down to the
+    first layer, where `‖(A D_1) W_1ᵀ‖²_F = tr(A D_1 (W_1ᵀ W_1) D_1 Aᵀ)` goes through
+    the batch-independent Gram matrix `W_1ᵀ W_1` when the input is wider than the first
+    layer. The same number as carrying the full Jacobian forward from the input (the
+    `"jacobian"` carry), in fewer operations.
+    """
+    first_slope, first_kernel = slopes[0], kernels[0]
+    if len(kernels) == 1:  # ‖D W^T‖²_F = Σ_u s_u² Σ_i W_iu²
+        return ops.sum(ops.square(first_slope) * ops.sum(ops.square(first_kernel), axis=0), axis=-1)
+    product = ops.expand_dims(slopes[-1], -1) * ops.expand_dims(ops.transpose(kernels[-1]), 0)
+    for slope, kernel in zip(slopes[-2:0:-1], kernels[-2:0:-1]):
+        product = ops.matmul(product * ops.expand_dims(slope, 1), ops.transpose(kernel))
+    product = product * ops.expand_dims(first_slope, 1)  # (batch, code, first units)
+    inputs, units = first_kernel.shape
+    if inputs > units:
+        gram = ops.matmul(ops.transpose(first_kernel), first_kernel)
+        return ops.sum(ops.matmul(product, gram) * product, axis=(1, 2))
+    return ops.sum(ops.square(ops.matmul(product, ops.transpose(first_kernel))), axis=(1, 2))
+
+
 @_register
 class ContractiveDense(keras.layers.Dense):
-    """A Dense layer that also carries the Jacobian of its output w.r.t. the model input.
+    """A Dense layer that also hands on what the contractive penalty needs of it.
 
-    Called on `x` (the flattened model input) it returns `[h, J]` with
-    `J = diag(act'(z)) · Wᵀ`, shaped `(batch, units, input_dim)`; called on
-    `[h_prev, J_prev]` it returns `[h, diag(act'(z)) · Wᵀ · J_prev]`. A stack of
-    them thus yields the exact Jacobian `∂h/∂x` of a dense encoder in plain
-    `keras.ops`, on every backend, with the weights (and parameter count) of
-    `keras.layers.Dense`. Memory: batch × units × input_dim per layer.
+    Called on `x` (the flattened model input) it returns `[h, act'(z), kernel]`;
+    called on the list a previous `ContractiveDense` returned, `[h, *that list's
+    factors, act'(z), kernel]`. `ContractivePenalty` computes the exact `‖∂h/∂x‖²_F`
+    from those factors, multiplying from the code side (`_code_side_frobenius`).
+    The weights and parameter count are `keras.layers.Dense`'s.
+
+    `carry="jacobian"` (the default of files saved before there was a choice) carries
+    the full Jacobian forward instead: `[h, J]` with `J = diag(act'(z)) · Wᵀ · J_prev`,
+    `(batch, units, input_dim)` — the same penalty, at batch × units × input_dim per layer.
 
     Args:
         units: as `keras.layers.Dense`.
         activation: an activation name from `CONTRACTIVE_ACTIVATIONS`.
+        carry: `"factors"` or `"jacobian"`.
         **kwargs: the other arguments of `keras.layers.Dense`.
     """
 
-    def __init__(self, units, activation=None, **kwargs):
+    CARRIES = ("factors", "jacobian")
+
+    def __init__(self, units, activation=None, carry="factors", **kwargs):
         if activation is not None and not isinstance(activation, str):
             activation = keras.activations.serialize(activation)
         self.activation_name = activation or "linear"
         if self.activation_name not in _DERIVATIVES:
             raise ValueError(unsupported_activation_message(self.activation_name))
+        if carry not in self.CARRIES:
+            raise ValueError(f"Expected carry in {self.CARRIES}. Received: carry={carry!r}")
         super().__init__(units, activation=activation, **kwargs)
-        self.input_spec = None  # Dense checks for one input; this layer takes one or two.
+        self.carry = carry
+        self.input_spec = None  # Dense checks for one input; this layer takes several.
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**{"carry": "jacobian", **config})  # a file saved before `carry` existed
+
+    def get_config(self):
+        return {**super().get_config(), "carry": self.carry}
 
     @staticmethod
     def _split(inputs):
         if isinstance(inputs, (list, tuple)):
-            return inputs[0], inputs[1]
-        return inputs, None
+            return inputs[0], list(inputs[1:])
+        return inputs, []
 
     def build(self, input_shape):
         x_shape = input_shape[0] if isinstance(input_shape[0], (list, tuple)) else input_shape
@@ -196,40 +238,49 @@ class ContractiveDense(keras.layers.Dense):
         self.input_spec = None
 
     def call(self, inputs, training=None):
-        x, jacobian = self._split(inputs)
+        x, carried = self._split(inputs)
         z = ops.matmul(x, self.kernel)
         if self.bias is not None:
             z = ops.add(z, self.bias)
         h = self.activation(z)
         slope = activation_derivative(self.activation_name, z, h)
-        if jacobian is None:
+        if self.carry == "factors":
+            return [h, *carried, slope, ops.convert_to_tensor(self.kernel)]
+        if not carried:
             step = ops.expand_dims(ops.transpose(self.kernel), 0)
         else:
-            step = ops.einsum("iu,bik->buk", self.kernel, jacobian)
+            step = ops.einsum("iu,bik->buk", self.kernel, carried[0])
         return [h, ops.expand_dims(slope, -1) * step]
 
     def compute_output_shape(self, input_shape):
         if isinstance(input_shape[0], (list, tuple)):
-            x_shape, j_shape = input_shape
-            input_dim = j_shape[-1]
+            x_shape, carried = input_shape[0], list(input_shape[1:])
         else:
-            x_shape, input_dim = input_shape, input_shape[-1]
-        return [(*x_shape[:-1], self.units), (x_shape[0], self.units, input_dim)]
+            x_shape, carried = input_shape, []
+        h_shape = (*x_shape[:-1], self.units)
+        if self.carry == "factors":
+            return [h_shape, *carried, h_shape, (x_shape[-1], self.units)]
+        input_dim = carried[0][-1] if carried else x_shape[-1]
+        return [h_shape, (x_shape[0], self.units, input_dim)]
 
 
 @_register
 class ContractivePenalty(_Penalty):
     """Contractive penalty `weight · mean over the batch of ‖∂h/∂x‖²_F`.
 
-    Called on `[h, J]` from a `ContractiveDense` stack; returns `h`.
+    Called on the list the last `ContractiveDense` returned (`[h, *factors]`, or
+    `[h, J]`); returns `h`.
 
     Args:
         weight: the penalty's weight `w`.
     """
 
     def call(self, inputs):
-        h, jacobian = inputs
-        self.add_loss(self.weight * _batch_mean_of_sums(ops.square(ops.cast(jacobian, "float32"))))
+        h, carried = inputs[0], [ops.cast(t, "float32") for t in inputs[1:]]
+        if len(carried) == 1:  # the full Jacobian
+            self.add_loss(self.weight * _batch_mean_of_sums(ops.square(carried[0])))
+        else:
+            self.add_loss(self.weight * ops.mean(_code_side_frobenius(carried[0::2], carried[1::2])))
         return h
 
     def compute_output_shape(self, input_shape):

@@ -120,6 +120,10 @@ class FullBatches(keras.utils.PyDataset):
     def on_epoch_end(self):
         self._order = self._rng.permutation(len(self.x))
 
+    def epoch_order(self):
+        """The sample indices of this epoch's batches, in order (`len(self) * batch_size` of them)."""
+        return self._order[:len(self) * self.batch_size]
+
 
 def choices():
     """The choices of this process that can change results, for env.json."""

@@ -30,8 +30,8 @@ from archbuilder.spec.normalize import outputs
 from archbuilder.spec.normalize import prediction
 from archbuilder.spec.normalize import task_of
 
-__all__ = ["targets", "class_weights", "early_stopping_callback", "eval_batch_size", "fit_model",
-           "build_for_training"]
+__all__ = ["targets", "class_weights", "early_stopping_callback", "eval_batch_size", "fit_arguments", "fit_model",
+           "draw_first_fit_shuffle", "build_for_training"]
 
 
 def targets(concrete, x, y):
@@ -129,18 +129,18 @@ def _validation_count(dataset, training):
     return count - fast_path.split_at(count, split) if split else 0
 
 
-def fit_model(built, concrete, dataset, *, callbacks=(), verbose="auto", initial_epoch=0, epochs=None,
-              batch_size=None):
-    """Fits a built model on a dataset as the spec's `training` section says.
+def fit_arguments(concrete, dataset, *, callbacks=(), verbose="auto", initial_epoch=0, epochs=None,
+                  batch_size=None):
+    """The keyword arguments of `keras.Model.fit` for a spec's `training` section, decided once.
 
-    The one fit loop of archbuilder (`train`, `compare` and `tune` use it):
-    validation set or `validation_split`, class weights (`"balanced"` computed
-    from the labels), early stopping (unless `callbacks` already holds an
-    `EarlyStopping`), `reduce_on_plateau`, and autoencoder targets.
+    The one place where the validation set or split, class weights (`"balanced"`
+    computed from the labels), early stopping (unless `callbacks` already holds an
+    `EarlyStopping`), `reduce_on_plateau`, autoencoder targets and the fast path's
+    full batches are decided: `fit_model` passes them to `fit`, and a pack of trials
+    (`archbuilder.tuning.pack_fit`) reads each member's from here too.
 
     Args:
-        built: a `Built` from `build_model` (or `build_for_training`).
-        concrete: its concrete spec (after `adapt_loss`).
+        concrete: the concrete spec (after `adapt_loss`).
         dataset: from `prepare_data`.
         callbacks: more Keras callbacks, called after archbuilder's own.
         verbose: Keras's `verbose` (0 silent, 1 progress bar, 2 one line per epoch).
@@ -149,7 +149,7 @@ def fit_model(built, concrete, dataset, *, callbacks=(), verbose="auto", initial
         batch_size: overrides `training.batch_size`.
 
     Returns:
-        The Keras `History`.
+        A dict for `model.fit(**arguments)`.
     """
     training = concrete["training"]
     class_weight, sample_weight = _fit_weights(concrete, dataset)
@@ -172,11 +172,48 @@ def fit_model(built, concrete, dataset, *, callbacks=(), verbose="auto", initial
             del validation["validation_split"]
             (x, y, sample_weight), validation["validation_data"] = fast_path.split_validation(x, y, sample_weight,
                                                                                              split)
-        data = {"x": fast_path.FullBatches(x, y, sample_weight, batch_size, seed=training["seed"])}
-    return built.model.fit(
-        **data, epochs=epochs or training["epochs"], initial_epoch=initial_epoch, class_weight=class_weight,
-        callbacks=all_callbacks, verbose=verbose, **validation,
-    )  # fmt: skip
+        # FullBatches shuffles every epoch itself, seeded: Keras's extra shuffle of the batch order
+        # (Python's global `random`) would only make the order depend on more global state.
+        data = {"x": fast_path.FullBatches(x, y, sample_weight, batch_size, seed=training["seed"]), "shuffle": False}
+    return {**data, "epochs": epochs or training["epochs"], "initial_epoch": initial_epoch,
+            "class_weight": class_weight, "callbacks": all_callbacks, "verbose": verbose, **validation}
+
+
+def draw_first_fit_shuffle(arguments):
+    """Advances NumPy's global generator as a fresh model's first `fit(**arguments)` does, on JAX.
+
+    The first `fit` of a compiled model pulls one batch to build its metrics
+    (Keras's `_symbolic_build`); on JAX, with NumPy arrays, that pull draws one
+    shuffle of the training samples from NumPy's global generator before the
+    epochs draw theirs. A model whose metrics are built already (a compiled model
+    that a tuning trial reuses) pulls none: calling this before its `fit` gives its
+    epochs the shuffles a fresh model's would get.
+    """
+    x = arguments["x"]
+    if keras.backend.backend() != "jax" or arguments.get("shuffle", True) is not True or not isinstance(x, np.ndarray):
+        return  # other backends shuffle without NumPy's global generator; FullBatches draws from its own
+    count = len(x)
+    if arguments.get("validation_split") and arguments.get("validation_data") is None:
+        count = fast_path.split_at(count, arguments["validation_split"])
+    np.random.permutation(count)
+
+
+def fit_model(built, concrete, dataset, **options):
+    """Fits a built model on a dataset as the spec's `training` section says.
+
+    The one fit loop of archbuilder (`train`, `compare` and `tune` use it); what it
+    passes to `fit` is `fit_arguments`'s.
+
+    Args:
+        built: a `Built` from `build_model` (or `build_for_training`).
+        concrete: its concrete spec (after `adapt_loss`).
+        dataset: from `prepare_data`.
+        **options: `callbacks`, `verbose`, `initial_epoch`, `epochs`, `batch_size`, as `fit_arguments` takes them.
+
+    Returns:
+        The Keras `History`.
+    """
+    return built.model.fit(**fit_arguments(concrete, dataset, **options))
 
 
 def build_for_training(concrete, dataset=None, source=None):

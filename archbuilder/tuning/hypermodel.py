@@ -1,8 +1,9 @@
 """Spec -> `keras_tuner.HyperModel`: a trial's hyperparameters -> its concrete spec -> a compiled model.
 
 The hyperparameters themselves are `archbuilder.tuning.space.HyperSpace`'s.
-`HyperModel.fit` trains through `archbuilder.run.fit.fit_model`, the one fit path
-shared with `train` and `compare`.
+`HyperModel.fit` trains with the arguments of `archbuilder.run.fit.fit_arguments`,
+the one fit path shared with `train` and `compare` (and with packed trials,
+`archbuilder.tuning.pack_search`).
 """
 
 import copy
@@ -12,16 +13,16 @@ import math
 import keras
 import keras_tuner
 
-from archbuilder.model.build import Built
 from archbuilder.run.device import seed_everything
 from archbuilder.run.device import set_precision
 from archbuilder.run.fit import build_for_training
-from archbuilder.run.fit import fit_model
+from archbuilder.run.fit import draw_first_fit_shuffle
+from archbuilder.run.fit import fit_arguments
 from archbuilder.run.prepare import adapt_loss
 from archbuilder.spec.plan import plan_spec
 from archbuilder.tuning.space import HyperSpace
 
-__all__ = ["SpecHyperModel", "NanLossError"]
+__all__ = ["SpecHyperModel", "NanLossError", "check_finite"]
 
 
 class NanLossError(keras_tuner.errors.FailedTrialError):
@@ -42,6 +43,15 @@ def _stop_on_nan():
                 self.model.stop_training = True
 
     return StopOnNaN()
+
+
+def check_finite(history, concrete, initial_epoch=0):
+    """Raises `NanLossError` when the last epoch's loss of `history` is NaN or infinite."""
+    losses = history.history.get("loss") or []
+    if losses and not math.isfinite(float(losses[-1])):
+        rate = concrete["training"]["optimizer"].get("learning_rate")
+        hint = f" with learning_rate={rate}; try a lower one" if isinstance(rate, (int, float)) else ""
+        raise NanLossError(f"$.training: the loss became NaN at epoch {initial_epoch + len(losses)}{hint}")
 
 
 def _reuse_key(concrete):
@@ -75,7 +85,7 @@ class SpecHyperModel(keras_tuner.HyperModel):
     `build(hp)` makes the trial's concrete spec (`spec.concrete(pick)`), checks
     its static plan (a pooling that shrinks a feature map to 0 fails here with
     its JSON path) and builds it with `archbuilder.run.fit.build_for_training`. `fit`
-    trains with `archbuilder.run.fit.fit_model`; `training.epochs` and
+    trains with `archbuilder.run.fit.fit_arguments`'s arguments; `training.epochs` and
     `training.batch_size` come from the trial's concrete spec unless the tuner
     (Hyperband) passes `epochs`.
 
@@ -98,6 +108,8 @@ class SpecHyperModel(keras_tuner.HyperModel):
         self.last_params = None
         self._built = None  # (model, Built, concrete) of the last build
         self._compiled = None  # (reuse key, Built) of the last model built, whose steps are compiled
+        self.reuse = True  # off while a pack is built: each member needs its own model
+        self._handed_back = None  # the compiled model the last build handed back instead of a fresh one
 
     def declare_hyperparameters(self, hp):
         self.space.declare(hp)
@@ -114,7 +126,9 @@ class SpecHyperModel(keras_tuner.HyperModel):
         self.last_params = plan.params
         seed_everything(int(concrete["training"]["seed"]) + self.execution)
         set_precision(concrete["training"])
-        built = self._reuse(concrete, build_for_training(concrete, self.dataset, self.spec.source))
+        built = build_for_training(concrete, self.dataset, self.spec.source)
+        if self.reuse:
+            built = self._reuse(concrete, built)
         self.last_params = built.model.count_params()
         self._built = (built.model, built, concrete)
         return built.model
@@ -132,28 +146,35 @@ class SpecHyperModel(keras_tuner.HyperModel):
         """
         key = _reuse_key(concrete)
         previous = self._compiled
+        self._handed_back = None
         if previous is not None and previous[0] == key and _copy_state(fresh.model, previous[1].model):
             fresh = previous[1]
+            self._handed_back = fresh.model
         self._compiled = (key, fresh)
         return fresh
 
+    def trial_concrete(self, hp, model):
+        """The concrete spec `model` was built from (the last build's), else the one of `hp`."""
+        if self._built is not None and self._built[0] is model:
+            return self._built[2]
+        return self.concrete(hp)
+
+    def fit_arguments(self, hp, model, dataset, callbacks=None, epochs=None, initial_epoch=0, verbose=0):
+        """The keyword arguments of the trial's `model.fit` (`fit_arguments`, plus a stop on a NaN loss)."""
+        callbacks = list(callbacks or ()) + [_stop_on_nan()]
+        return fit_arguments(self.trial_concrete(hp, model), dataset, callbacks=callbacks, verbose=verbose,
+                             initial_epoch=initial_epoch, epochs=epochs)
+
     def fit(self, hp, model, dataset, callbacks=None, epochs=None, initial_epoch=0, verbose=0, **kwargs):
-        """Trains `model` on `dataset` through `archbuilder.run.fit.fit_model`.
+        """Trains `model` on `dataset` with `fit_arguments`'s arguments.
 
         Raises:
             NanLossError: the loss became NaN or infinite.
         """
-        if self._built is not None and self._built[0] is model:
-            _, built, concrete = self._built
-        else:
-            concrete = self.concrete(hp)
-            built = Built(model=model, encoder=None, paths={})
-        callbacks = list(callbacks or ()) + [_stop_on_nan()]
-        history = fit_model(built, concrete, dataset, callbacks=callbacks, verbose=verbose,
-                                    initial_epoch=initial_epoch, epochs=epochs)
-        losses = history.history.get("loss") or []
-        if losses and not math.isfinite(float(losses[-1])):
-            rate = concrete["training"]["optimizer"].get("learning_rate")
-            hint = f" with learning_rate={rate}; try a lower one" if isinstance(rate, (int, float)) else ""
-            raise NanLossError(f"$.training: the loss became NaN at epoch {initial_epoch + len(losses)}{hint}")
+        concrete = self.trial_concrete(hp, model)
+        arguments = self.fit_arguments(hp, model, dataset, callbacks, epochs, initial_epoch, verbose)
+        if model is self._handed_back:
+            draw_first_fit_shuffle(arguments)  # the shuffle a fresh model's first fit would draw
+        history = model.fit(**arguments)
+        check_finite(history, concrete, initial_epoch)
         return history

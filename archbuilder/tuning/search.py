@@ -24,6 +24,7 @@ import dataclasses
 import io
 import json
 import os
+import sys
 import time
 import warnings
 
@@ -31,6 +32,8 @@ import keras
 
 from archbuilder.errors import ArchbuilderError
 from archbuilder.errors import ArgumentError
+from archbuilder.errors import SpecError
+from archbuilder.errors import SpecErrors
 from archbuilder.errors import TrialError
 from archbuilder.errors import check_flag
 from archbuilder.errors import check_int
@@ -54,6 +57,7 @@ from archbuilder.tuning import workers as workers_module
 from archbuilder.tuning.hypermodel import SpecHyperModel
 from archbuilder.tuning.job import finished_count
 from archbuilder.tuning.job import write_job
+from archbuilder.tuning.pack_search import environment as pack_environment
 from archbuilder.tuning.resume import check_project
 from archbuilder.tuning.resume import read_finished
 from archbuilder.tuning.resume import reloading
@@ -149,7 +153,7 @@ def _finished_result(run):
 
 def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, epochs=None, batch_size=None,
          out=None, overwrite=False, resume=False, workers=None, overrides=(), seed=None, quiet=False,
-         runs_root="runs"):
+         runs_root="runs", pack=None):
     """Searches a spec's search spaces with keras-tuner and writes a run directory.
 
     Args:
@@ -169,6 +173,7 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
         overrides: applied to the spec first: `PATH=VALUE` strings (`--set`) or `(path, value)` pairs.
         seed: short for the override `training.seed=N`.
         quiet: no trial table.
+        pack: trials trained together on JAX, a number or `"auto"` (overrides `tuning.pack`).
 
     Returns:
         A `TuneResult`; in a worker process (`KERASTUNER_TUNER_ID` names a worker), None.
@@ -189,7 +194,7 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
     seed = check_int("tune", "seed", seed, minimum=0)
     overrides = list(overrides) + ([("training.seed", seed)] if seed is not None else [])
     overrides += size_overrides(epochs, batch_size)
-    spec = load_spec(spec_or_path, overrides + tuning_overrides(tuner, max_trials, max_time))
+    spec = load_spec(spec_or_path, overrides + tuning_overrides(tuner, max_trials, max_time, pack))
     policy = keras.config.dtype_policy()  # trials set the global precision policy; give it back after
     try:
         return _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root)
@@ -197,15 +202,26 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
         keras.config.set_dtype_policy(policy)
 
 
-def _write_environment(run, spec, seed):
-    """env.json: as `train` writes it; `precision` is `"searched"` when mixed_precision is a space."""
+def _write_environment(run, spec, settings):
+    """env.json: as `train` writes it; `precision` is `"searched"` when mixed_precision is a space.
+
+    A packed search adds `pack` (its size and program), and says so where it cannot pack.
+    """
     training = spec.rendered()["training"]
     searched = isinstance(training.get("mixed_precision"), dict)
     precision = "searched" if searched else precision_of(training)
-    run.write_json("env.json", reports.environment(precision, seed))
+    environment = reports.environment(precision, settings["seed"])
+    if settings["pack"] != 1:
+        environment["pack"], note = pack_environment(settings["pack"])
+        if note:
+            print(note, file=sys.stderr, flush=True)
+    run.write_json("env.json", environment)
 
 
 def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
+    if workers is not None and search_settings(spec)["pack"] != 1:
+        raise SpecErrors([SpecError("$.tuning.pack", "packed trials run in one process; use tuning.pack or "
+                                    "--workers, not both", spec.source)])
     if is_distributed_worker():
         if workers:
             return workers_module.supervise_remote(spec, data, out, workers, quiet)
@@ -242,7 +258,7 @@ def _search(spec, data, run, resume, workers, quiet):
         # env.json) must not preallocate 75% of a GPU the workers are about to share.
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     settings = search_settings(spec)
-    _write_environment(run, spec, settings["seed"])
+    _write_environment(run, spec, settings)
     objective = objective_of(spec)
     dataset = prepare_data(spec, data)
     hypermodel = SpecHyperModel(spec, dataset=dataset)

@@ -19,8 +19,8 @@ def objective_of(spec):
     return keras_tuner.Objective(name, direction)
 
 
-def tuning_overrides(tuner=None, max_trials=None, max_time=None):
-    """`--tuner`, `--max-trials` and `--max-time` as override pairs of `tuning.*`.
+def tuning_overrides(tuner=None, max_trials=None, max_time=None, pack=None):
+    """`--tuner`, `--max-trials`, `--max-time` and `--pack` as override pairs of `tuning.*`.
 
     Switching algorithms drops the other algorithm's budget keys rather than refusing the spec.
     """
@@ -33,6 +33,8 @@ def tuning_overrides(tuner=None, max_trials=None, max_time=None):
         pairs.append(("tuning.max_trials", int(max_trials)))
     if max_time is not None:
         pairs.append(("tuning.max_time", max_time))
+    if pack is not None:
+        pairs.append(("tuning.pack", pack))
     return pairs
 
 

@@ -1,7 +1,7 @@
 """The trials of a search: `trials.csv`, the live trial table and `trials.png`.
 
 Whoever runs a trial (this process or a worker) leaves `archbuilder.json` in the
-trial's folder (worker, seconds, params, error); the oracle holds the
+trial's folder (worker, seconds, params, error, and the pack of a packed trial); the oracle holds the
 hyperparameters, status and score. The process that owns the oracle merges both,
 after every trial: one table line on stdout and `trials.csv` rewritten whole
 (through `archbuilder.atomic`, so it is complete or absent).
@@ -103,16 +103,20 @@ class Report:
             rows.append({"trial_id": trial_id, "status": trial.status,
                          "score": trial.score if trial.status == "COMPLETED" else None,
                          "values": values, "extra": extra, "params": side.get("params"),
-                         "seconds": side.get("seconds"), "worker": side.get("worker"),
+                         "seconds": side.get("seconds"), "worker": side.get("worker"), "pack": side.get("pack"),
                          "error": error if trial.status != "COMPLETED" else None})
         return rows
 
     def columns(self, rows):
+        """`(header, hyperparameter names, extra names)`; `pack` (the pack's first trial) once a trial was packed."""
         names = list(self.space.names)
         extra = []
         for row in rows:
             extra += [k for k in row["extra"] if k not in extra]
-        return list(self.COLUMNS_HEAD) + names + extra + list(self.COLUMNS_TAIL), names, extra
+        tail = list(self.COLUMNS_TAIL)
+        if any(row["pack"] is not None for row in rows):
+            tail.insert(tail.index("error"), "pack")
+        return list(self.COLUMNS_HEAD) + names + extra + tail, names, extra
 
     def write_csv(self):
         import csv
@@ -127,8 +131,9 @@ class Report:
             cells += [_cell(row["values"][n]) if n in row["values"] else "" for n in names]
             cells += [_cell(row["extra"][n]) if n in row["extra"] else "" for n in extra]
             cells += ["" if row["params"] is None else str(row["params"]),
-                      "" if row["seconds"] is None else f"{row['seconds']:.2f}",
-                      row["worker"] or "", row["error"] or ""]
+                      "" if row["seconds"] is None else f"{row['seconds']:.2f}", row["worker"] or ""]
+            cells += [row["pack"] or ""] if "pack" in header else []
+            cells += [row["error"] or ""]
             writer.writerow(cells)
         atomic_write_text(os.path.join(self.run_dir, "trials.csv"), text.getvalue())
         return rows
@@ -147,6 +152,8 @@ class Report:
         columns["params"] = pd.Series([r["params"] for r in rows], dtype="Int64")
         columns["seconds"] = pd.Series([r["seconds"] for r in rows], dtype="float64")
         columns["worker"] = [r["worker"] for r in rows]
+        if "pack" in header:
+            columns["pack"] = [r["pack"] for r in rows]
         columns["error"] = [r["error"] for r in rows]
         return pd.DataFrame(columns, columns=header)
 

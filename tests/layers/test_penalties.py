@@ -161,3 +161,52 @@ def test_contractive_refuses_batch_norm_and_unknown_activations():
         build_model(spec)
     assert error.value.path == "$.encoder[0].activation"
     assert "softmax" in error.value.message
+
+
+def _penalty_of_stack(carry, x, units, activations, seed=3):
+    """The contractive penalty of a hand-made `ContractiveDense` stack with carry `carry` (weight 1)."""
+    from archbuilder.layers.penalties import ContractiveDense, ContractivePenalty
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((x.shape[1],))
+    outputs = inputs
+    for width, activation in zip(units, activations):
+        outputs = ContractiveDense(width, activation=activation, carry=carry)(outputs)
+    model = keras.Model(inputs, ContractivePenalty(1.0)(outputs))
+    model(x)
+    weights = [[keras.ops.convert_to_numpy(w).astype("float64") for w in layer.weights] for layer in model.layers[1:-1]]
+    return float(keras.ops.convert_to_numpy(model.losses[0])), weights
+
+
+@pytest.mark.parametrize("width", [3, 9])  # narrower than the first layer: direct; wider: through W_1ᵀ W_1
+def test_the_code_side_order_equals_the_input_side_jacobian_and_the_numerical_one(width):
+    x = RNG.normal(size=(16, width)).astype("float32")
+    units, activations = [6, 4, 2], ["tanh", "softplus", "sigmoid"]
+    factors, weights = _penalty_of_stack("factors", x, units, activations)
+    jacobian, same_weights = _penalty_of_stack("jacobian", x, units, activations)
+    for a, b in zip(weights, same_weights):
+        for u, v in zip(a, b):
+            np.testing.assert_array_equal(u, v)
+    functions = [NUMPY_ACTIVATIONS[name] for name in activations]
+
+    def encode(values):
+        for (kernel, bias), act in zip(weights, functions):
+            values = act(values @ kernel + bias)
+        return values
+
+    expected = (numerical_jacobian(encode, x.astype("float64")) ** 2).sum(axis=(1, 2)).mean()
+    assert factors == pytest.approx(expected, rel=1e-5) and jacobian == pytest.approx(expected, rel=1e-5)
+    assert expected > 1e-3
+
+
+def test_a_file_saved_with_the_full_jacobian_carry_loads_with_it():
+    from archbuilder.layers.penalties import ContractiveDense
+
+    layer = ContractiveDense(4, activation="tanh", carry="jacobian")
+    config = layer.get_config()
+    assert ContractiveDense.from_config(config).carry == "jacobian"
+    del config["carry"]  # as files written before there was a choice
+    assert ContractiveDense.from_config(config).carry == "jacobian"
+    assert ContractiveDense(4, activation="tanh").carry == "factors"
+    with pytest.raises(ValueError, match="carry"):
+        ContractiveDense(4, carry="forward")

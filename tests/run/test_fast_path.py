@@ -15,8 +15,6 @@
 import json
 import os
 import pathlib
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -27,6 +25,7 @@ from archbuilder.run import fast_path
 from archbuilder.errors import TrialError
 from archbuilder.run.fit import eval_batch_size
 from archbuilder.spec.load import load_spec
+from jax_scripts import run_jax
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DATA = {"dataset": "mnist1d", "max_samples": 300}
@@ -120,32 +119,6 @@ def test_a_nan_loss_still_fails_the_trial_with_its_reason(tmp_path):
     with open(tmp_path / "run" / "trials.csv") as f:
         text = f.read()
     assert "FAILED" in text and "the loss became NaN at epoch 1 with learning_rate=1e+30" in text
-
-
-# Prepended to each JAX script: `compiled` lists the functions XLA compiles, in order.
-JAX_PREAMBLE = r"""
-import json, logging, os, sys, tempfile
-import jax
-import numpy as np
-compiled = []
-class Record(logging.Handler):
-    def emit(self, record):
-        if record.getMessage().startswith("Finished XLA compilation of"):
-            compiled.append(record.getMessage().split(" in ")[0][len("Finished XLA compilation of "):])
-jax.config.update("jax_log_compiles", True)
-log = logging.getLogger("jax"); log.addHandler(Record()); log.setLevel(logging.WARNING); log.propagate = False
-"""
-
-
-def run_jax(script, *args):
-    """Runs `JAX_PREAMBLE + script` under the JAX backend (CPU); returns its `RESULT` JSON."""
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-c", JAX_PREAMBLE + script, *args], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300, check=False)
-    line = next((ln for ln in result.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    assert line, result.stderr[-3000:]
-    return json.loads(line[len("RESULT "):])
 
 
 JAX_SCRIPT = r"""

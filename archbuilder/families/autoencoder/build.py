@@ -124,7 +124,7 @@ def _contractive_encoder(graph, x, spec):
     if not contractive:
         raise SpecError("$.contractive", "variant 'contractive' needs contractive: {\"weight\": w}")
     x = _flatten_input(graph, x)
-    jacobian = None
+    carried = []
     stages = [(f"$.encoder[{i}]", f"encoder_{i}", item) for i, item in enumerate(spec["encoder"])]
     stages.append(("$.bottleneck", "bottleneck",
                    {**_bottleneck(spec), "dropout": 0.0, "batch_norm": False, "regularization": None}))
@@ -134,14 +134,14 @@ def _contractive_encoder(graph, x, spec):
                             "through batch normalization; set batch_norm to false or use another variant")
         if (item["activation"] or "linear") not in CONTRACTIVE_ACTIVATIONS:
             raise SpecError(f"{path}.activation", unsupported_activation_message(item["activation"]))
-        x, jacobian = graph.add(
-            ContractiveDense, path, x if jacobian is None else [x, jacobian], name,
+        x, *carried = graph.add(
+            ContractiveDense, path, [x, *carried] if carried else x, name,
             units=item["units"], activation=item["activation"],
             kernel_regularizer=graph.regularizer(item["regularization"]),
         )
         code = x
         x = blocks.dropout(graph, x, item["dropout"], path, f"{name}_drop")
-    penalized = graph.add(ContractivePenalty, "$.contractive", [code, jacobian], "contractive",
+    penalized = graph.add(ContractivePenalty, "$.contractive", [code, *carried], "contractive",
                           weight=contractive["weight"])
     return code, penalized
 

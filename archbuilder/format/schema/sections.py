@@ -300,4 +300,8 @@ def tuning_schema(b):
                                                  t["max_consecutive_failed_trials"]),
         "max_time": prop({"type": ["number", "null"], "exclusiveMinimum": 0},
                           "Stop starting new trials after this many seconds; null: no limit.", t["max_time"]),
+        "pack": prop({"if": {"type": "string"}, "then": {"const": "auto"}, "else": {"type": "integer", "minimum": 1}},
+                     "Trials trained together as one compiled program, on the JAX backend (elsewhere one after "
+                     "another): a number, or `auto` for the largest pack that fits the device's memory. The random "
+                     "and grid searches then draw the shape-changing hyperparameters once per pack.", t["pack"]),
     }, description="The hyperparameter search. Its values cannot be search spaces."))
