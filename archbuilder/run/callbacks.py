@@ -23,7 +23,7 @@ from archbuilder.layers.model_file import ModelFileError
 from archbuilder.layers.model_file import check_archive
 
 __all__ = ["CHECKPOINT", "BEST", "STATE", "ResumableEarlyStopping", "EpochCheckpoint", "read_state",
-           "load_checkpoint", "remove_checkpoints"]
+           "load_checkpoint"]
 
 CHECKPOINT = "checkpoint.keras"
 BEST = "best.keras"
@@ -218,13 +218,3 @@ def _load_weights(model, path):
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise ArchbuilderError(f"{path}: cannot resume: the checkpoint does not load ({type(e).__name__}: "
                                f"{first}); --overwrite starts the run afresh") from None
-
-
-def remove_checkpoints(run_dir):
-    """Drops the resume files of a finished run (after `DONE`)."""
-    for name in (CHECKPOINT, BEST, STATE):
-        try:
-            os.unlink(os.path.join(run_dir, name))
-        except FileNotFoundError:
-            pass
-

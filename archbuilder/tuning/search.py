@@ -51,7 +51,10 @@ from archbuilder.run.prepare import input_files
 from archbuilder.run.prepare import prepare_data
 from archbuilder.run.prepare import resolved_data
 from archbuilder.run.rundir import DONE
+from archbuilder.run.replay import record
+from archbuilder.run.replay import replay
 from archbuilder.run.rundir import RunDir
+from archbuilder.run.train import size_overrides
 from archbuilder.spec.load import load_spec
 from archbuilder.spec.load import resolve_files
 from archbuilder.tuning import workers as workers_module
@@ -186,9 +189,9 @@ def _finished_result(run, objective):
                       best_score=best_score, direction=objective.direction)
 
 
-def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, out=None, overwrite=False,
-         resume=False, workers=None, overrides=(), seed=None, quiet=False, runs_root="runs", pack=None,
-         mlflow=None):
+def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, epochs=None, batch_size=None,
+         out=None, overwrite=False, resume=False, workers=None, overrides=(), seed=None, quiet=False,
+         runs_root="runs", pack=None, mlflow=None):
     """Searches a spec's search spaces with keras-tuner and writes a run directory.
 
     Args:
@@ -197,9 +200,12 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
         tuner: `random`, `grid`, `bayesian` or `hyperband` (overrides `tuning.tuner`).
         max_trials: overrides `tuning.max_trials` (not for hyperband).
         max_time: seconds after which no new trial starts (overrides `tuning.max_time`).
+        epochs: epochs of each trial (overrides `training.epochs`, as `train` takes it).
+        batch_size: overrides `training.batch_size`.
         out: the run directory (default `runs/<name>-<YYYYmmdd-HHMMSS>`).
         overwrite: replace `out` if it exists.
-        resume: continue the search in `out`: finished trials are kept, not rerun.
+        resume: continue the search in `out`: finished trials are kept, not rerun; the
+            overrides and data it was started with apply again (those given again win).
         workers: run keras-tuner's distributed mode: a chief oracle in this
             process and this many supervised worker processes (see `archbuilder.tuning.workers`).
         overrides: applied to the spec first: `PATH=VALUE` strings (`--set`) or `(path, value)` pairs.
@@ -228,6 +234,7 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
     seed = check_int("tune", "seed", seed, minimum=0)
     mlflow = check_path("tune", "mlflow", mlflow)
     overrides = list(overrides) + ([("training.seed", seed)] if seed is not None else [])
+    overrides += size_overrides(epochs, batch_size)
     spec = load_spec(spec_or_path, overrides + tuning_overrides(tuner, max_trials, max_time, pack))
     policy = keras.config.dtype_policy()  # trials set the global precision policy; give it back after
     try:
@@ -262,6 +269,8 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow=
         return workers_module.run_worker(spec, data, out)
     if resume and out is None:
         raise ArchbuilderError("--resume needs --out RUN_DIR: the run directory to continue")
+    if resume:
+        spec, data = replay(spec, data, out)  # the search's own --set, --data, ... unless given again
     inputs = input_files(spec, spec.concrete(), data)
     RunDir.check(out, overwrite=overwrite, resume=resume, inputs=inputs)
     if resume and RunDir(out).done:
@@ -273,13 +282,18 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow=
     tracking_runs = mlflow_runs.open_runs(mlflow, spec.name)  # a bad URI fails before any trial
     with RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root, inputs=inputs,
                        command="tune") as run:
-        return _search(spec, data, run, resume, workers, quiet, tracking_runs)
+        try:
+            return _search(spec, data, run, resume, workers, quiet, tracking_runs)
+        except KeyboardInterrupt as e:
+            e.run_dir = run.path  # for the message that says how to resume
+            raise
 
 
 def _search(spec, data, run, resume, workers, quiet, tracking_runs=None):
     run_dir = run.path
     if resume:
         _check_same_spec(run_dir, spec.doc)
+    record(run, spec, resolved_data(spec, spec.concrete(), data) if data is not None else None)
     run.write_json("spec.json", spec.doc)
     if workers is not None:
         # The chief only serves the oracle while workers train: on JAX its device query (for
