@@ -9,10 +9,15 @@ import click
 
 from archbuilder.errors import ArchbuilderError
 
-__all__ = ["CONTEXT", "handle_errors", "spec_options", "data_option", "overrides_of", "load_cli_spec", "fail",
-           "guard_outputs", "data_paths", "interrupted"]
+__all__ = ["CONTEXT", "MLFLOW_OPTION", "handle_errors", "spec_options", "data_option", "overrides_of", "load_cli_spec",
+           "fail", "guard_outputs", "data_paths", "interrupted"]
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+MLFLOW_OPTION = click.option(
+    "--mlflow", metavar="URI",
+    help="Also log to MLflow at URI (a folder such as mlruns, sqlite:///mlflow.db, http://host:5000); "
+         "needs the mlflow extra. Experiment: $MLFLOW_EXPERIMENT_NAME, else the spec's name.")
 
 
 def fail(lines, code=1):

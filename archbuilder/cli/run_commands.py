@@ -14,6 +14,7 @@ import sys
 import click
 
 from archbuilder.cli.common import CONTEXT
+from archbuilder.cli.common import MLFLOW_OPTION
 from archbuilder.cli.common import data_option
 from archbuilder.cli.common import data_paths
 from archbuilder.cli.common import fail
@@ -56,9 +57,10 @@ def _progress_to_stderr():
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in --out from its last completed epoch.")
 @click.option("--defaults", is_flag=True, help="Train each search space's default instead of refusing.")
+@MLFLOW_OPTION
 @spec_options
 @handle_errors
-def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, overrides, seed, quiet):
+def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, mlflow, overrides, seed, quiet):
     """Train SPEC and write a run directory (model, metrics, curves, history, logs).
 
     \b
@@ -80,7 +82,7 @@ def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, over
     try:
         with _progress_to_stderr():
             result = run_training(loaded, data, out=out, overwrite=overwrite, resume=resume, quiet=quiet,
-                                  defaults=defaults, verbose=_verbose(quiet))
+                                  defaults=defaults, verbose=_verbose(quiet), mlflow=mlflow)
     except KeyboardInterrupt as e:
         interrupted("train", spec, e)
     if result.finished_before:

@@ -3,6 +3,7 @@
 import click
 
 from archbuilder.cli.common import CONTEXT
+from archbuilder.cli.common import MLFLOW_OPTION
 from archbuilder.cli.common import data_option
 from archbuilder.cli.common import handle_errors
 from archbuilder.cli.common import interrupted
@@ -48,10 +49,11 @@ class _PackSize(click.ParamType):
 @click.option("--pack", type=_PackSize(), metavar="N|auto",
               help="Train N trials together as one compiled program on JAX, or 'auto' for the largest pack "
                    "that fits the device's memory (overrides tuning.pack).")
+@MLFLOW_OPTION
 @spec_options
 @handle_errors
-def tune(spec, data, tuner, max_trials, max_time, epochs, batch_size, out, overwrite, resume, workers, pack, overrides,
-         seed, quiet):
+def tune(spec, data, tuner, max_trials, max_time, epochs, batch_size, out, overwrite, resume, workers, pack, mlflow,
+         overrides, seed, quiet):
     """Search the open choices of SPEC: a live trial table, then trials.csv, best.json and best_model.keras.
 
     \b
@@ -66,7 +68,7 @@ def tune(spec, data, tuner, max_trials, max_time, epochs, batch_size, out, overw
     try:
         run_tune(spec, data, tuner=tuner, max_trials=max_trials, max_time=max_time, epochs=epochs,
                  batch_size=batch_size, out=out, overwrite=overwrite, resume=resume, workers=workers,
-                 overrides=overrides_of(overrides, seed), quiet=quiet, pack=pack)
+                 overrides=overrides_of(overrides, seed), quiet=quiet, pack=pack, mlflow=mlflow)
     except KeyboardInterrupt as e:
         interrupted("tune", spec, e)
 

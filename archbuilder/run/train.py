@@ -31,7 +31,9 @@ from archbuilder.format import jsonpath
 from archbuilder.model.serving import serving_model
 from archbuilder.run import callbacks as ab_callbacks
 from archbuilder.run import fast_path
+from archbuilder.run import mlflow_runs
 from archbuilder.run import reports
+from archbuilder.run import tracking
 from archbuilder.run.device import precision_scope
 from archbuilder.run.evaluation import evaluation_report
 from archbuilder.run.figures import write_report_files
@@ -170,7 +172,7 @@ def _arguments(function, out, overwrite, resume, epochs, batch_size):
 
 def run_training(spec_or_path, data=None, *, out=None, overwrite=False, resume=False, epochs=None,
                  batch_size=None, quiet=False, overrides=(), defaults=False, callbacks=(), verbose=None,
-                 runs_root="runs"):
+                 runs_root="runs", mlflow=None):
     """Trains a spec into a run directory; `train` without the printing. Returns a `TrainResult`."""
     out, overwrite, resume, epochs, batch_size = _arguments("train", out, overwrite, resume, epochs, batch_size)
     spec = _load(spec_or_path, overrides, epochs, batch_size)
@@ -185,6 +187,7 @@ def run_training(spec_or_path, data=None, *, out=None, overwrite=False, resume=F
         reason = _not_extended(out, concrete)
         if reason is not None:
             return _finished(RunDir(out), spec.name, reason)
+    tracking_runs = mlflow_runs.open_runs(check_path("train", "mlflow", mlflow), spec.name)  # before any data
     run = None
     try:
         dataset = prepare_data(spec, data, concrete)
@@ -194,7 +197,7 @@ def run_training(spec_or_path, data=None, *, out=None, overwrite=False, resume=F
         early_stopping_callback(concrete)
         run = RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root, inputs=inputs)
         return _train_in(run, spec, concrete, dataset, resume, quiet, callbacks, verbose,
-                         concrete["data"] if data is not None else None)
+                         concrete["data"] if data is not None else None, tracking_runs)
     except KeyboardInterrupt as e:
         e.run_dir = run.path if run else None  # for the message that says how to resume
         raise
@@ -233,7 +236,7 @@ def out_of_memory(error, concrete, source):
                      f"{suggestion}", source)
 
 
-def _train_in(run, spec, concrete, dataset, resume, quiet, callbacks, verbose, data=None):
+def _train_in(run, spec, concrete, dataset, resume, quiet, callbacks, verbose, data=None, tracking_runs=None):
     state = ab_callbacks.read_state(run.path) if resume else None
     if resume:
         _check_same_run(run, concrete)
@@ -260,6 +263,8 @@ def _train_in(run, spec, concrete, dataset, resume, quiet, callbacks, verbose, d
             raise SpecErrors([memory]) from None
         metrics = _evaluate_test(built, concrete, dataset, history, train_seconds)
         _write_outputs(run, spec, built, concrete, dataset, history, metrics, precision)
+    if tracking_runs is not None:
+        mlflow_runs.log_train_run(tracking_runs, run.path, spec.doc, concrete, history, metrics)
     return TrainResult(run_dir=run.path, name=spec.name, metrics=metrics)
 
 
@@ -271,7 +276,7 @@ def _fit_or_resume(built, concrete, dataset, run_dir, state, es, callbacks, verb
         ab_callbacks.load_checkpoint(built.model, run_dir, es)
         initial_epoch, history, seconds = state["epoch"], state["history"], state.get("train_seconds", 0.0)
     checkpoint = ab_callbacks.EpochCheckpoint(run_dir, history, seconds, es, interval=fast_path.checkpoint_interval())
-    own = [c for c in (es, ab_callbacks.tensorboard(run_dir)) if c is not None]
+    own = [c for c in (es, tracking.tensorboard(run_dir)) if c is not None]
     if initial_epoch < epochs and not (state or {}).get("stopped"):
         start = time.perf_counter()
         fit_model(built, concrete, dataset, callbacks=own + [checkpoint] + list(callbacks), verbose=verbose,
@@ -329,7 +334,7 @@ def _write_outputs(run, spec, built, concrete, dataset, history, metrics, precis
 
 
 def train(spec_or_path, data=None, *, out=None, overwrite=False, resume=False, epochs=None, batch_size=None,
-          quiet=False, overrides=(), callbacks=()):
+          quiet=False, overrides=(), callbacks=(), mlflow=None):
     """Trains a spec and writes its run directory.
 
     Args:
@@ -346,6 +351,8 @@ def train(spec_or_path, data=None, *, out=None, overwrite=False, resume=False, e
         quiet: no progress bar and no summary line.
         overrides: applied to the spec first: `PATH=VALUE` strings (`--set`) or `(path, value)` pairs.
         callbacks: more Keras callbacks for `fit`.
+        mlflow: an MLflow tracking URI (a folder such as `mlruns`, `sqlite:///m.db`,
+            `http://host:5000`): the finished run is logged there as one MLflow run.
 
     Returns:
         A `TrainResult`: `.run_dir`, `.metrics`, `.history`, `.plot()`; it is path-like
@@ -354,10 +361,12 @@ def train(spec_or_path, data=None, *, out=None, overwrite=False, resume=False, e
     Raises:
         SpecErrors: an invalid spec, or one with open search spaces (use `tune`).
         DataError: data that is missing or does not fit the spec.
-        ArchbuilderError: `out` exists and neither `overwrite` nor `resume` is set.
+        ArchbuilderError: `out` exists and neither `overwrite` nor `resume` is set, or
+            `mlflow` names a store that cannot be opened (or MLflow is not installed).
     """
     result = run_training(spec_or_path, data, out=out, overwrite=overwrite, resume=resume, epochs=epochs,
-                          batch_size=batch_size, quiet=quiet, overrides=overrides, callbacks=callbacks)
+                          batch_size=batch_size, quiet=quiet, overrides=overrides, callbacks=callbacks,
+                          mlflow=mlflow)
     if not quiet:
         if result.finished_before:
             print(finished_line(result))

@@ -44,6 +44,7 @@ from archbuilder.layers.safe_load import load_model_safely
 from archbuilder.model.serving import serving_model
 from archbuilder.plotting import Shown
 from archbuilder.plotting import png_bytes
+from archbuilder.run import mlflow_runs
 from archbuilder.run import reports
 from archbuilder.run.device import precision_of
 from archbuilder.run.prepare import input_files
@@ -67,6 +68,7 @@ from archbuilder.tuning.resume import reloading
 from archbuilder.tuning.settings import objective_of
 from archbuilder.tuning.settings import search_settings
 from archbuilder.tuning.settings import tuning_overrides
+from archbuilder.tuning.tracking import SearchTracker
 from archbuilder.tuning.trials import Report
 from archbuilder.tuning.trials import hyperparameter_figure
 from archbuilder.tuning.tuners import PROJECT
@@ -189,7 +191,7 @@ def _finished_result(run, objective):
 
 def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, epochs=None, batch_size=None,
          out=None, overwrite=False, resume=False, workers=None, overrides=(), seed=None, quiet=False,
-         runs_root="runs", pack=None):
+         runs_root="runs", pack=None, mlflow=None):
     """Searches a spec's search spaces with keras-tuner and writes a run directory.
 
     Args:
@@ -210,6 +212,8 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
         seed: short for the override `training.seed=N`.
         quiet: no trial table.
         pack: trials trained together on JAX, a number or `"auto"` (overrides `tuning.pack`).
+        mlflow: an MLflow tracking URI (a folder such as `mlruns`, `sqlite:///m.db`,
+            `http://host:5000`): each ended trial is logged there as one MLflow run.
 
     Returns:
         A `TuneResult`; in a worker process (`KERASTUNER_TUNER_ID` names a worker), None.
@@ -228,12 +232,13 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
     max_time = check_number("tune", "max_time", max_time)
     workers = check_int("tune", "workers", workers, minimum=0)
     seed = check_int("tune", "seed", seed, minimum=0)
+    mlflow = check_path("tune", "mlflow", mlflow)
     overrides = list(overrides) + ([("training.seed", seed)] if seed is not None else [])
     overrides += size_overrides(epochs, batch_size)
     spec = load_spec(spec_or_path, overrides + tuning_overrides(tuner, max_trials, max_time, pack))
     policy = keras.config.dtype_policy()  # trials set the global precision policy; give it back after
     try:
-        return _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root)
+        return _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow)
     finally:
         keras.config.set_dtype_policy(policy)
 
@@ -254,7 +259,7 @@ def _write_environment(run, spec, settings):
     run.write_json("env.json", environment)
 
 
-def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
+def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow=None):
     if workers is not None and search_settings(spec)["pack"] != 1:
         raise SpecErrors([SpecError("$.tuning.pack", "packed trials run in one process; use tuning.pack or "
                                     "--workers, not both", spec.source)])
@@ -274,16 +279,17 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
         return _finished_result(RunDir(out), objective_of(spec))
     if resume:
         check_project(out)
+    tracking_runs = mlflow_runs.open_runs(mlflow, spec.name)  # a bad URI fails before any trial
     with RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root, inputs=inputs,
                        command="tune") as run:
         try:
-            return _search(spec, data, run, resume, workers, quiet)
+            return _search(spec, data, run, resume, workers, quiet, tracking_runs)
         except KeyboardInterrupt as e:
             e.run_dir = run.path  # for the message that says how to resume
             raise
 
 
-def _search(spec, data, run, resume, workers, quiet):
+def _search(spec, data, run, resume, workers, quiet, tracking_runs=None):
     run_dir = run.path
     if resume:
         _check_same_spec(run_dir, spec.doc)
@@ -298,7 +304,9 @@ def _search(spec, data, run, resume, workers, quiet):
     objective = objective_of(spec)
     dataset = prepare_data(spec, data)
     hypermodel = SpecHyperModel(spec, dataset=dataset)
-    report = Report(run_dir, hypermodel, objective, quiet=quiet)
+    tracker = SearchTracker(run_dir, objective, hypermodel.space, tracking_runs,
+                            spec_of=lambda trial: best_spec(spec, hypermodel, trial, data))
+    report = Report(run_dir, hypermodel, objective, quiet=quiet, tracker=tracker)
     deadline = time.monotonic() + settings["max_time"] if settings.get("max_time") else None
     if workers is not None:
         write_job(run_dir, spec, data, quiet)
