@@ -49,6 +49,8 @@ class TrainResult(Shown):
         name: the spec's name.
         metrics: `metrics.json`: `test_loss`, `test_<metric>`, `params`, `epochs_run`, ...
         finished_before: True when `resume` found the run already finished and trained nothing.
+        reason: why a finished run was not trained further (empty when `resume` was not asked
+            for more epochs).
 
     Example:
         >>> result = archbuilder.train("specs/mnist1d_cnn.json", epochs=3)
@@ -61,6 +63,7 @@ class TrainResult(Shown):
     name: str
     metrics: dict
     finished_before: bool = False
+    reason: str = ""
 
     def __fspath__(self):
         return self.run_dir

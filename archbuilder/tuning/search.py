@@ -44,13 +44,17 @@ from archbuilder.layers.safe_load import load_model_safely
 from archbuilder.model.serving import serving_model
 from archbuilder.plotting import Shown
 from archbuilder.plotting import png_bytes
+from archbuilder.run import mlflow_runs
 from archbuilder.run import reports
 from archbuilder.run.device import precision_of
 from archbuilder.run.prepare import input_files
 from archbuilder.run.prepare import prepare_data
 from archbuilder.run.prepare import resolved_data
 from archbuilder.run.rundir import DONE
+from archbuilder.run.replay import record
+from archbuilder.run.replay import replay
 from archbuilder.run.rundir import RunDir
+from archbuilder.run.train import size_overrides
 from archbuilder.spec.load import load_spec
 from archbuilder.spec.load import resolve_files
 from archbuilder.tuning import workers as workers_module
@@ -68,6 +72,7 @@ from archbuilder.tuning.settings import objective_of
 from archbuilder.tuning.settings import objectives_of
 from archbuilder.tuning.settings import search_settings
 from archbuilder.tuning.settings import tuning_overrides
+from archbuilder.tuning.tracking import SearchTracker
 from archbuilder.tuning.trials import Report
 from archbuilder.tuning.trials import hyperparameter_figure
 from archbuilder.tuning.tuners import PROJECT
@@ -190,9 +195,9 @@ def _finished_result(run, objective):
                       best_score=best_score, direction=objective.direction)
 
 
-def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, out=None, overwrite=False,
-         resume=False, workers=None, overrides=(), seed=None, quiet=False, runs_root="runs", pack=None,
-         warm_start=None):
+def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, epochs=None, batch_size=None,
+         out=None, overwrite=False, resume=False, workers=None, overrides=(), seed=None, quiet=False,
+         runs_root="runs", pack=None, mlflow=None, warm_start=None):
     """Searches a spec's search spaces with keras-tuner and writes a run directory.
 
     Args:
@@ -201,15 +206,20 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
         tuner: `random`, `grid`, `bayesian` or `hyperband` (overrides `tuning.tuner`).
         max_trials: overrides `tuning.max_trials` (not for hyperband).
         max_time: seconds after which no new trial starts (overrides `tuning.max_time`).
+        epochs: epochs of each trial (overrides `training.epochs`, as `train` takes it).
+        batch_size: overrides `training.batch_size`.
         out: the run directory (default `runs/<name>-<YYYYmmdd-HHMMSS>`).
         overwrite: replace `out` if it exists.
-        resume: continue the search in `out`: finished trials are kept, not rerun.
+        resume: continue the search in `out`: finished trials are kept, not rerun; the
+            overrides and data it was started with apply again (those given again win).
         workers: run keras-tuner's distributed mode: a chief oracle in this
             process and this many supervised worker processes (see `archbuilder.tuning.workers`).
         overrides: applied to the spec first: `PATH=VALUE` strings (`--set`) or `(path, value)` pairs.
         seed: short for the override `training.seed=N`.
         quiet: no trial table.
         pack: trials trained together on JAX, a number or `"auto"` (overrides `tuning.pack`).
+        mlflow: an MLflow tracking URI (a folder such as `mlruns`, `sqlite:///m.db`,
+            `http://host:5000`): each ended trial is logged there as one MLflow run.
         warm_start: a run directory, `trials.csv` or `best.json` whose points are tried first
             (`archbuilder.tuning.warm_start`).
 
@@ -231,11 +241,13 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
     max_time = check_number("tune", "max_time", max_time)
     workers = check_int("tune", "workers", workers, minimum=0)
     seed = check_int("tune", "seed", seed, minimum=0)
+    mlflow = check_path("tune", "mlflow", mlflow)
     overrides = list(overrides) + ([("training.seed", seed)] if seed is not None else [])
+    overrides += size_overrides(epochs, batch_size)
     spec = load_spec(spec_or_path, overrides + tuning_overrides(tuner, max_trials, max_time, pack))
     policy = keras.config.dtype_policy()  # trials set the global precision policy; give it back after
     try:
-        return _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, warm_start)
+        return _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow, warm_start)
     finally:
         keras.config.set_dtype_policy(policy)
 
@@ -266,7 +278,7 @@ def _enqueued(spec, settings, space, objective, warm_start):
     return warm_start_points(warm_start, space, objective)
 
 
-def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, warm_start=None):
+def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow=None, warm_start=None):
     if workers is not None and search_settings(spec)["pack"] != 1:
         raise SpecErrors([SpecError("$.tuning.pack", "packed trials run in one process; use tuning.pack or "
                                     "--workers, not both", spec.source)])
@@ -276,6 +288,8 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, warm_st
         return workers_module.run_worker(spec, data, out)
     if resume and out is None:
         raise ArchbuilderError("--resume needs --out RUN_DIR: the run directory to continue")
+    if resume:
+        spec, data = replay(spec, data, out)  # the search's own --set, --data, ... unless given again
     inputs = input_files(spec, spec.concrete(), data) + ([os.path.abspath(warm_start)] if warm_start else [])
     RunDir.check(out, overwrite=overwrite, resume=resume, inputs=inputs)
     if resume and RunDir(out).done:
@@ -289,16 +303,23 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, warm_st
               "enqueued": _enqueued(spec, settings, hypermodel.space, objective, warm_start)}
     if resume:
         check_project(out)
+    tracking_runs = mlflow_runs.open_runs(mlflow, spec.name)  # a bad URI fails before any trial
     with RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root, inputs=inputs,
                        command="tune") as run:
-        return _search(spec, data, run, resume, workers, quiet, settings, hypermodel, objective, chosen)
+        try:
+            return _search(spec, data, run, resume, workers, quiet, settings, hypermodel, objective, chosen,
+                           tracking_runs)
+        except KeyboardInterrupt as e:
+            e.run_dir = run.path  # for the message that says how to resume
+            raise
 
 
-def _search(spec, data, run, resume, workers, quiet, settings, hypermodel, objective, chosen):
+def _search(spec, data, run, resume, workers, quiet, settings, hypermodel, objective, chosen, tracking_runs=None):
     """The search of `_tune` in the run directory `run`; `chosen`: the oracle's objectives and warm-start points."""
     run_dir = run.path
     if resume:
         _check_same_spec(run_dir, spec.doc)
+    record(run, spec, resolved_data(spec, spec.concrete(), data) if data is not None else None)
     run.write_json("spec.json", spec.doc)
     if workers is not None:
         # The chief only serves the oracle while workers train: on JAX its device query (for
@@ -306,7 +327,9 @@ def _search(spec, data, run, resume, workers, quiet, settings, hypermodel, objec
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     _write_environment(run, spec, settings)
     hypermodel.dataset = dataset = prepare_data(spec, data)
-    report = Report(run_dir, hypermodel, objective, quiet=quiet, objectives=chosen["objectives"])
+    tracker = SearchTracker(run_dir, objective, hypermodel.space, tracking_runs,
+                            spec_of=lambda trial: best_spec(spec, hypermodel, trial, data))
+    report = Report(run_dir, hypermodel, objective, quiet=quiet, objectives=chosen["objectives"], tracker=tracker)
     deadline = time.monotonic() + settings["max_time"] if settings.get("max_time") else None
     if workers is not None:
         write_job(run_dir, spec, data, quiet)

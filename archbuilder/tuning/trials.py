@@ -62,6 +62,7 @@ class Report:
         objective: the `keras_tuner.Objective`.
         stream: where the table goes (default: stdout at construction).
         quiet: no table.
+        tracker: an `archbuilder.tuning.tracking.SearchTracker` told of the search's start and each ended trial.
 
     `oracle` is set once the tuner exists.
     """
@@ -69,7 +70,7 @@ class Report:
     COLUMNS_HEAD = ("trial_id", "status", "score")
     COLUMNS_TAIL = ("epochs_run", "seconds", "worker", "error")
 
-    def __init__(self, run_dir, hypermodel, objective, stream=None, quiet=False, objectives=()):
+    def __init__(self, run_dir, hypermodel, objective, stream=None, quiet=False, objectives=(), tracker=None):
         self.run_dir = run_dir
         self.project_dir = os.path.join(run_dir, PROJECT)
         self.space = hypermodel.space
@@ -80,12 +81,15 @@ class Report:
         self.stream = stream if stream is not None else sys.stdout
         self.quiet = quiet
         self.oracle = None
+        self.tracker = tracker
 
     def _print(self, text):
         if not self.quiet:
             print(text, file=self.stream, flush=True)
 
     def header(self, settings, resumed=0):
+        if self.tracker is not None:
+            self.tracker.begin(self.oracle.get_space())
         budget = (f"{settings['max_trials']} trials" if settings["tuner"] != "hyperband"
                   else f"max_epochs {settings['max_epochs']}, factor {settings['factor']}")
         named = ", ".join(f"{o.name} ({o.direction})" for o in self.objectives)
@@ -211,6 +215,8 @@ class Report:
         except OSError as e:  # a full disk must not take the oracle down with it
             print(f"archbuilder: could not write trials.csv: {e}", file=sys.stderr)
         side = self.side_record(trial.trial_id)
+        if self.tracker is not None:
+            self.tracker.trial_ended(trial, side)
         values = " ".join(f"{k}={_table_value(v)}" for k, v in self.space.values(trial.hyperparameters.values).items())
         seconds = side.get("seconds")
         status = self.status(trial, side)
