@@ -14,12 +14,13 @@ objective and better on one. `best.json` is chosen by `tuning.select`:
 """
 
 import math
+import os
 
 from archbuilder.format.schema.vocabulary import COSTS
 from archbuilder.plotting import new_figure
 from archbuilder.run.reports import save_figure
 
-__all__ = ["objective_value", "candidates", "non_dominated", "knee", "select", "write_plot"]
+__all__ = ["objective_value", "candidates", "non_dominated", "knee", "select", "write_plot", "write_front"]
 
 
 def objective_value(row, name, primary):
@@ -141,3 +142,18 @@ def write_plot(path, rows, front, best, objectives, primary):
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def write_front(run, report, rows, front, best, spec_of):
+    """pareto.csv (trials.csv's rows of the front), pareto/TRIAL_ID.json (`spec_of(trial_id)`) and pareto.png."""
+    ids = {r["trial_id"] for r in front}
+    lines = report.csv_text(rows).splitlines(keepends=True)
+    kept = [line for row, line in zip(rows, lines[1:]) if row["trial_id"] in ids]
+    run.write_text("pareto.csv", "".join([lines[0], *kept]))
+    os.makedirs(run.file("pareto"), exist_ok=True)
+    for name in os.listdir(run.file("pareto")):  # a resumed search's front may have lost members
+        if name.endswith(".json") and name[:-5] not in ids:
+            os.remove(os.path.join(run.file("pareto"), name))
+    for trial_id in sorted(ids, key=int):
+        run.write_json(os.path.join("pareto", f"{trial_id}.json"), spec_of(trial_id))
+    write_plot(run.file("pareto.png"), rows, front, best, report.objectives, report.objective.name)

@@ -64,7 +64,7 @@ from archbuilder.tuning.job import write_job
 from archbuilder.tuning.pack_search import environment as pack_environment
 from archbuilder.tuning.pareto import objective_value
 from archbuilder.tuning.pareto import select
-from archbuilder.tuning.pareto import write_plot as write_pareto_plot
+from archbuilder.tuning.pareto import write_front
 from archbuilder.tuning.resume import check_project
 from archbuilder.tuning.resume import read_finished
 from archbuilder.tuning.resume import reloading
@@ -74,11 +74,12 @@ from archbuilder.tuning.settings import search_settings
 from archbuilder.tuning.settings import tuning_overrides
 from archbuilder.tuning.tracking import SearchTracker
 from archbuilder.tuning.trials import Report
+from archbuilder.tuning.trials import status_counts
 from archbuilder.tuning.trials import hyperparameter_figure
 from archbuilder.tuning.tuners import PROJECT
 from archbuilder.tuning.tuners import is_distributed_worker
 from archbuilder.tuning.tuners import make_tuner
-from archbuilder.tuning.warm_start import warm_start_points
+from archbuilder.tuning.warm_start import enqueued_points
 
 __all__ = ["TuneResult", "tune", "best_spec"]
 
@@ -268,16 +269,6 @@ def _write_environment(run, spec, settings):
     run.write_json("env.json", environment)
 
 
-def _enqueued(spec, settings, space, objective, warm_start):
-    """The warm-start points of `--warm-start` (keras-tuner values), checked before anything runs."""
-    if warm_start is None:
-        return []
-    if settings["tuner"] == "grid":
-        raise SpecErrors([SpecError("$.tuning.tuner", "a grid search walks every point from the defaults: "
-                                    "--warm-start needs the random, bayesian or hyperband tuner", spec.source)])
-    return warm_start_points(warm_start, space, objective)
-
-
 def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow=None, warm_start=None):
     if workers is not None and search_settings(spec)["pack"] != 1:
         raise SpecErrors([SpecError("$.tuning.pack", "packed trials run in one process; use tuning.pack or "
@@ -300,7 +291,7 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow=
     objective = objective_of(spec)
     hypermodel = SpecHyperModel(spec)
     chosen = {"objectives": objectives_of(spec),
-              "enqueued": _enqueued(spec, settings, hypermodel.space, objective, warm_start)}
+              "enqueued": enqueued_points(spec, settings, hypermodel.space, objective, warm_start)}
     if resume:
         check_project(out)
     tracking_runs = mlflow_runs.open_runs(mlflow, spec.name)  # a bad URI fails before any trial
@@ -345,29 +336,6 @@ def _search(spec, data, run, resume, workers, quiet, settings, hypermodel, objec
     return _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet, settings)
 
 
-def _write_front(run, spec, hypermodel, oracle, report, rows, front, best, data):
-    """pareto.csv (trials.csv's rows of the front), pareto/TRIAL_ID.json (their specs) and pareto.png."""
-    ids = {r["trial_id"] for r in front}
-    lines = report.csv_text(rows).splitlines(keepends=True)
-    kept = [line for row, line in zip(rows, lines[1:]) if row["trial_id"] in ids]
-    run.write_text("pareto.csv", "".join([lines[0], *kept]))
-    os.makedirs(run.file("pareto"), exist_ok=True)
-    for name in os.listdir(run.file("pareto")):  # a resumed search's front may have lost members
-        if name.endswith(".json") and name[:-5] not in ids:
-            os.remove(os.path.join(run.file("pareto"), name))
-    for trial_id in sorted(ids, key=int):
-        member = best_spec(spec, hypermodel, oracle.trials[trial_id], data)
-        run.write_json(os.path.join("pareto", f"{trial_id}.json"), member)
-    write_pareto_plot(run.file("pareto.png"), rows, front, best, report.objectives, report.objective.name)
-
-
-def _counts(rows):
-    counted = {}
-    for row in rows:
-        counted[row["status"].lower()] = counted.get(row["status"].lower(), 0) + 1
-    return ", ".join(f"{n} {status}" for status, n in counted.items())
-
-
 def _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet, settings):
     oracle = tuner_.oracle
     run_dir = run.path
@@ -384,7 +352,8 @@ def _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet, setting
     if chosen is not None:
         best = oracle.trials[chosen["trial_id"]]
         if len(objectives) > 1:
-            _write_front(run, spec, hypermodel, oracle, report, rows, front, chosen, data)
+            write_front(run, report, rows, front, chosen,
+                        lambda trial_id: best_spec(spec, hypermodel, oracle.trials[trial_id], data))
         result.best_spec = best_spec(spec, hypermodel, best, data)
         run.write_json("best.json", result.best_spec)
         best_model, retrained = _best_model(tuner_, best, hypermodel, dataset)
@@ -392,7 +361,7 @@ def _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet, setting
         run.save_model("best_model.keras", result.best_model)
         result.best_score = best.score
         values = ", ".join(f"{o.name} = {objective_value(chosen, o.name, primary):.6g}" for o in objectives)
-        summary = (f"Best trial {best.trial_id}: {values} ({_counts(rows)})"
+        summary = (f"Best trial {best.trial_id}: {values} ({status_counts(rows)})"
                    + (f"; {len(front)} on the Pareto front (pareto.csv)" if len(objectives) > 1 else "")
                    + f"; wrote {run_dir}/best.json"
                    + (" (best model retrained: no checkpoint)" if retrained else ""))
@@ -407,11 +376,11 @@ def _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet, setting
     if limit is not None:
         reasons = sorted({r["error"] for r in failed if r["error"]})
         raise TrialError(f"the search stopped: {limit} trials failed in a row (tuning.max_consecutive_failed_"
-                         f"trials); {_counts(rows)}; see {run_dir}/trials.csv; "
+                         f"trials); {status_counts(rows)}; see {run_dir}/trials.csv; "
                          f"last reason: {failed[-1]['error'] if failed else '?'}"
                          + (f" ({len(reasons)} distinct reasons)" if len(reasons) > 1 else ""))
     if chosen is None:
-        raise TrialError(f"no trial finished ({_counts(rows) or 'no trials'}); see {run_dir}/trials.csv")
+        raise TrialError(f"no trial finished ({status_counts(rows) or 'no trials'}); see {run_dir}/trials.csv")
     run.finish()
     if not quiet:
         print(summary, flush=True)

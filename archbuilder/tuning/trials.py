@@ -22,7 +22,7 @@ from archbuilder.tuning.tuners import PROJECT
 from archbuilder.tuning.tuners import RECORD
 from archbuilder.tuning.warm_start import hyperparameter_columns
 
-__all__ = ["Report", "trials_figure", "hyperparameter_figure", "hyperparameter_names"]
+__all__ = ["Report", "trials_figure", "hyperparameter_figure", "hyperparameter_names", "status_counts"]
 
 def _cell(value):
     if value is None:
@@ -325,3 +325,11 @@ def hyperparameter_figure(frame, objective, direction="max", columns=4):
     fig.suptitle(f"{objective} of {len(scores)} completed trials against each hyperparameter", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def status_counts(rows):
+    """`5 completed, 2 pruned, 1 infeasible`: the rows' statuses, counted in order of first appearance."""
+    counted = {}
+    for row in rows:
+        counted[row["status"].lower()] = counted.get(row["status"].lower(), 0) + 1
+    return ", ".join(f"{n} {status}" for status, n in counted.items())

@@ -26,11 +26,13 @@ import keras_tuner
 
 from archbuilder import compat
 from archbuilder.errors import ArchbuilderError
+from archbuilder.errors import SpecError
+from archbuilder.errors import SpecErrors
 from archbuilder.format import jsonpath
 from archbuilder.format.schema.vocabulary import COSTS
 from archbuilder.text import did_you_mean
 
-__all__ = ["Enqueued", "warm_start_points", "hyperparameter_columns"]
+__all__ = ["Enqueued", "warm_start_points", "enqueued_points", "hyperparameter_columns"]
 
 TrialStatus = compat.TrialStatus
 
@@ -166,3 +168,18 @@ def warm_start_points(source, space, objective):
     if path.endswith(".csv"):
         return _csv_points(path, space, objective)
     return _spec_point(path, space)
+
+
+def enqueued_points(spec, settings, space, objective, warm_start):
+    """The points of `--warm-start` (keras-tuner values) for the search of `spec`, checked before anything runs.
+
+    Raises:
+        SpecErrors: a grid search (it walks its grid from the defaults).
+        ArchbuilderError: see `warm_start_points`.
+    """
+    if warm_start is None:
+        return []
+    if settings["tuner"] == "grid":
+        raise SpecErrors([SpecError("$.tuning.tuner", "a grid search walks every point from the defaults: "
+                                    "--warm-start needs the random, bayesian or hyperband tuner", spec.source)])
+    return warm_start_points(warm_start, space, objective)
