@@ -218,12 +218,10 @@ def _tuples(state):
 
 
 def _gather(data, orders):
-    """Each member's batch: its rows of the device data, inside the step's program.
+    """Each member's batch: its rows of the device data, gathered inside the step's own program.
 
-    One gather per array for all members (one per member and array compiles ten times slower).
-    Gathered in the step's own program (no program of its own to compile and dispatch per
-    step): the members' steps still compute bit-identically to `fit`'s, which gets the batch
-    as an input (tests/tuning/test_pack_fit.py).
+    One gather per array for all members (one per member and array compiles ten times slower);
+    the steps stay bit-identical to `fit`'s, which gets its batch as an input.
     """
     members, size = orders.shape
 
