@@ -13,12 +13,11 @@ SMOKE = os.environ.get("SMOKE") == "1"
 
 
 def baseline_path():
-    """`reference_baseline.py`: $REFERENCE_BASELINE, a copy in bench/, or ../shared/bench/."""
-    for path in (os.environ.get("REFERENCE_BASELINE"), os.path.join(HERE, "reference_baseline.py"),
-                 os.path.join(ROOT, "..", "shared", "bench", "reference_baseline.py")):
+    """`reference_baseline.py` (not in this repository): $REFERENCE_BASELINE, else a copy in bench/."""
+    for path in (os.environ.get("REFERENCE_BASELINE"), os.path.join(HERE, "reference_baseline.py")):
         if path and os.path.exists(path):
             return os.path.abspath(path)
-    sys.exit("reference_baseline.py not found: set REFERENCE_BASELINE")
+    sys.exit("reference_baseline.py not found: set REFERENCE_BASELINE to its path, or copy it to bench/")
 
 
 def run(cmd, env=None, timeout=3600):

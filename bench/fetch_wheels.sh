@@ -10,5 +10,5 @@ pip download --no-deps --only-binary=:all: --python-version 3.12 --platform many
   keras namex optree keras-tuner kt-legacy jsonschema referencing rpds-py jsonschema-specifications \
   mnist1d attrs typing-extensions
 cp /usr/share/datasets/fashion-mnist/*.gz carry/fashion-mnist/
-cp ../shared/bench/reference_baseline.py carry/
+cp "${REFERENCE_BASELINE:-bench/reference_baseline.py}" carry/  # the baseline script, not in this repository
 du -sh carry

@@ -20,7 +20,7 @@ is the best trial's `val_accuracy`. Repeated for each seed; means are printed.
         (the GPU run, bench/gpu_run.sh pack: the packed search with lax.scan epochs, then one program per step)
     SMOKE=1 ...                    # 4 trials x 1 epoch on 1,000 samples (--fashion: 2 on 180), a quick check
 
-`--fashion`: the Fashion-MNIST reference CNN of ../shared/bench/reference_baseline.py
+`--fashion`: the Fashion-MNIST reference CNN of the reference baseline script (reference_baseline.py, $REFERENCE_BASELINE)
 (f=32, units=256, batch 128, validation on the last 10,000 training images) with the
 same three hyperparameters.
 """
@@ -151,8 +151,7 @@ def _result(script, payload, env=None):
 def throughput(args):
     trials, epochs = (SMOKE_TRIALS[args.fashion], 1) if SMOKE else (args.trials, args.epochs)
     doc = spec(args.fashion, trials, epochs)
-    baseline = os.path.join(ROOT, "..", "shared", "bench", "reference_baseline.py")
-    baseline = os.environ.get("REFERENCE_BASELINE", baseline)
+    baseline = os.environ.get("REFERENCE_BASELINE", os.path.join(ROOT, "bench", "reference_baseline.py"))
     sequential = "archbuilder tune (pack 1)"
     packed = {f"archbuilder tune --pack {args.pack}": None}
     if args.scan_both:  # the accelerators' default (an epoch per program) and one program per step

@@ -2,7 +2,7 @@
 
 Each figure is the wall time of a fresh process, interpreter start-up included:
 `archbuilder validate SPEC` (median of 5 runs) and `python -c "import keras"` with
-KERAS_BACKEND=tensorflow (median of 3). design.md promises validate under 1 s.
+KERAS_BACKEND=tensorflow (median of 3). The README promises validate in about 0.2 s.
 
 Usage:
     python bench/validate_latency.py [SPEC ...]    # default: specs/*.json

@@ -1,4 +1,4 @@
-"""`archbuilder.backend`: design.md section 5's order, checked in fresh processes."""
+"""`archbuilder.backend`: the order its docstring gives, checked in fresh processes."""
 
 import json
 import os

@@ -1,7 +1,9 @@
 """The `archbuilder` command line: thin commands over the Python API.
 
-Exit codes: 0 success, 1 user error (spec, data, a search stopped by its failure
-limit), 2 usage error (click's own), 130 interrupted. Errors go to stderr, one
+Exit codes: 0 success, 1 user error (spec, data, an output that exists or would
+replace an input, a search stopped by its failure limit), 2 usage error (click's own,
+and a file named on the command line that does not exist, --data paths included),
+130 interrupted. Errors go to stderr, one
 line each; results go to stdout. Keras is imported only by commands that build.
 The commands live in `spec_commands` (validate, render, schema, new, build),
 `run_commands` (train, evaluate, predict, compare) and `tune_command` (tune).

@@ -14,8 +14,13 @@ import sys
 import click
 
 from archbuilder.cli.common import CONTEXT
+from archbuilder.cli.common import MLFLOW_OPTION
+from archbuilder.cli.common import data_option
+from archbuilder.cli.common import data_paths
 from archbuilder.cli.common import fail
+from archbuilder.cli.common import guard_outputs
 from archbuilder.cli.common import handle_errors
+from archbuilder.cli.common import interrupted
 from archbuilder.cli.common import load_cli_spec
 from archbuilder.cli.common import overrides_of
 from archbuilder.cli.common import spec_options
@@ -44,7 +49,7 @@ def _progress_to_stderr():
 
 @click.command(context_settings=CONTEXT)
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False))
-@click.option("--data", help=DATA_HELP)
+@data_option(DATA_HELP)
 @click.option("--epochs", type=click.IntRange(min=1), help="Override training.epochs.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override training.batch_size.")
 @click.option("--out", type=click.Path(file_okay=False),
@@ -52,9 +57,10 @@ def _progress_to_stderr():
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in --out from its last completed epoch.")
 @click.option("--defaults", is_flag=True, help="Train each search space's default instead of refusing.")
+@MLFLOW_OPTION
 @spec_options
 @handle_errors
-def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, overrides, seed, quiet):
+def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, mlflow, overrides, seed, quiet):
     """Train SPEC and write a run directory (model, metrics, curves, history, logs).
 
     \b
@@ -65,9 +71,10 @@ def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, over
     """
     if overwrite and resume:
         fail(["archbuilder train: --overwrite and --resume exclude each other"], 2)
+    from archbuilder.run.train import finished_line
     from archbuilder.run.train import run_training
     from archbuilder.run.train import size_overrides
-    from archbuilder.run.train import summary_line
+    from archbuilder.run.train_result import summary_line
 
     loaded = load_cli_spec(spec, overrides, seed, allow_spaces=defaults, what=f"train {spec}",
                            pairs=size_overrides(epochs, batch_size))
@@ -75,30 +82,29 @@ def train(spec, data, epochs, batch_size, out, overwrite, resume, defaults, over
     try:
         with _progress_to_stderr():
             result = run_training(loaded, data, out=out, overwrite=overwrite, resume=resume, quiet=quiet,
-                                  defaults=defaults, verbose=_verbose(quiet))
+                                  defaults=defaults, verbose=_verbose(quiet), mlflow=mlflow)
     except KeyboardInterrupt as e:
-        run_dir = getattr(e, "run_dir", None)
-        hint = f"; continue with: archbuilder train {spec} --out {run_dir} --resume" if run_dir else ""
-        fail([f"archbuilder: interrupted{hint}"], 130)
+        interrupted("train", spec, e)
     if result.finished_before:
-        click.echo(f"{result.run_dir}: already finished (DONE exists); nothing to resume")
+        click.echo(finished_line(result))
     else:
         click.echo(summary_line(result))
 
 
 @click.command(context_settings=CONTEXT)
 @click.argument("run", type=click.Path(exists=True))
-@click.option("--data", help=DATA_HELP + " Default: the data the run was trained on.")
+@data_option(DATA_HELP + " Default: the data the run was trained on.")
 @click.option("--batch-size", type=click.IntRange(min=1),
               help="Batch size (default: the run's, or a size near it that divides the data).")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: the report as a table; json: all of it (the metrics.json figures included).")
 @click.option("--out", type=click.Path(file_okay=False),
               help="Also write report.json, confusion.csv, confusion.png / regression.png into this folder.")
+@click.option("--overwrite", is_flag=True, help="Replace report files already in --out.")
 @click.option("--max-params", type=click.IntRange(min=0), default=D.MAX_PARAMS, show_default=True,
               help=MAX_PARAMS_HELP)
 @handle_errors
-def evaluate(run, data, batch_size, output_format, out, max_params):
+def evaluate(run, data, batch_size, output_format, out, overwrite, max_params):
     """The evaluation report of RUN (a run directory, a tune run or a .keras file) on a test split.
 
     Classifiers: accuracy, precision / recall / F1 / support per class, the confusion
@@ -106,7 +112,12 @@ def evaluate(run, data, batch_size, output_format, out, max_params):
     autoencoders: reconstruction error per sample and code sparsity.
     """
     from archbuilder.run.evaluation import report_text
+    from archbuilder.run.figures import REPORT_FILES
     from archbuilder.run.inference import evaluate as evaluate_run
+
+    if out:
+        guard_outputs([("--out", os.path.join(out, name)) for name in REPORT_FILES], [run, *data_paths(data)],
+                      overwrite)
 
     report = evaluate_run(run, data, batch_size=batch_size, out=out, max_params=max_params)
     if output_format == "json":
@@ -123,11 +134,12 @@ def evaluate(run, data, batch_size, output_format, out, max_params):
 @click.argument("inputs", type=click.Path(exists=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write here: .npy for the raw output array, else CSV (default: CSV on stdout).")
+@click.option("--overwrite", is_flag=True, help="Replace the -o file if it exists.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=D.TRAINING["batch_size"], show_default=True)
 @click.option("--max-params", type=click.IntRange(min=0), default=D.MAX_PARAMS, show_default=True,
               help=MAX_PARAMS_HELP)
 @handle_errors
-def predict(run, inputs, output, batch_size, max_params):
+def predict(run, inputs, output, overwrite, batch_size, max_params):
     """Predict INPUTS (.npy, .npz, .csv, an image or an image folder) with RUN (a run directory or .keras).
 
     INPUTS are raw, as the training data was (CSV columns are matched by name); the model
@@ -136,6 +148,7 @@ def predict(run, inputs, output, batch_size, max_params):
     """
     from archbuilder.run.inference import predict as predict_run
 
+    guard_outputs([("-o", output)], [run, inputs], overwrite)
     frame = predict_run(run, inputs, output=output, batch_size=batch_size, max_params=max_params)
     if output:
         click.echo(f"wrote {output} ({len(frame)} predictions)", err=True)
@@ -145,7 +158,7 @@ def predict(run, inputs, output, batch_size, max_params):
 
 @click.command(context_settings=CONTEXT)
 @click.argument("specs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--data", help=DATA_HELP + " Default: each spec's own.")
+@data_option(DATA_HELP + " Default: each spec's own.")
 @click.option("--epochs", type=click.IntRange(min=1), default=D.TRAINING["epochs"], show_default=True,
               help="Epochs for every spec (overrides each spec's own).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=D.TRAINING["batch_size"], show_default=True,
@@ -157,17 +170,19 @@ def predict(run, inputs, output, batch_size, max_params):
 def compare(specs, data, epochs, batch_size, out, overrides, seed, quiet):
     """Train each SPEC under the same data and budget; print `Architecture | Accuracy | Params | Train time`.
 
-    Writes OUT/comparison.csv and OUT/comparison.png (a bar chart) too.
+    Writes OUT/comparison.csv and OUT/comparison.png (a bar chart) too. Regressions are
+    scored by test MAE in their own column; specs of different tasks or trained on
+    different data are kept apart in the table and the chart, with a note on stderr.
     """
     from archbuilder.run.compare import compare as compare_specs
-    from archbuilder.run.compare import markdown_table
 
     with _progress_to_stderr():
-        frame = compare_specs(list(specs), data, epochs=epochs, batch_size=batch_size, out=out, quiet=quiet,
-                              overrides=overrides_of(overrides, seed), verbose=_verbose(quiet))
-    click.echo(markdown_table(frame))
-    folder = frame.attrs["out"]
-    click.echo(f"wrote {folder}/comparison.csv, {folder}/comparison.png", err=True)
+        result = compare_specs(list(specs), data, epochs=epochs, batch_size=batch_size, out=out, quiet=quiet,
+                               overrides=overrides_of(overrides, seed), verbose=_verbose(quiet))
+    click.echo(result.markdown())
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"wrote {result.out}/comparison.csv, {result.out}/comparison.png", err=True)
 
 
 @click.command(context_settings=CONTEXT)
@@ -176,7 +191,7 @@ def compare(specs, data, epochs, batch_size, out, overrides, seed, quiet):
               help="saved_model: a TensorFlow SavedModel folder; onnx: an ONNX file; litert: a LiteRT .tflite file.")
 @click.option("-o", "--output", type=click.Path(),
               help="The artifact's path (default beside the model: model.onnx, model.tflite, model_saved_model/).")
-@click.option("--data", help=DATA_HELP + " Default: the run's test split (random inputs for a bare .keras).")
+@data_option(DATA_HELP + " Default: the run's test split (random inputs for a bare .keras).")
 @click.option("--tolerance", type=click.FloatRange(min=0.0), default=D.EXPORT["tolerance"], show_default=True,
               help="Largest accepted |artifact - Keras| / (1 + |Keras|) on the samples checked.")
 @click.option("--overwrite", is_flag=True, help="Replace an artifact already at the path.")

@@ -3,13 +3,16 @@
 `validate`, `render`, `schema` and `new` import no backend; `build` imports Keras.
 """
 
+import functools
 import json
+import os
 import sys
 
 import click
 
 from archbuilder.cli.common import CONTEXT
 from archbuilder.cli.common import fail
+from archbuilder.cli.common import guard_outputs
 from archbuilder.cli.common import handle_errors
 from archbuilder.cli.common import load_cli_spec
 from archbuilder.cli.common import overrides_of
@@ -75,25 +78,36 @@ def _stdin_is_a_terminal():
     return sys.stdin.isatty()
 
 
+def _say(line):
+    click.echo(line, err=True)
+
+
 @click.command(context_settings=CONTEXT)
-@click.argument("family", type=click.Choice(family_names()))
+@click.argument("family", type=click.Choice(family_names(), case_sensitive=False))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="Write here (default: stdout).")
+@click.option("--overwrite", is_flag=True, help="Replace the -o file if it exists.")
 @click.option("--defaults", is_flag=True, help="Do not ask: write the family's default design.")
 @handle_errors
-def new(family, out, defaults):
-    """Ask the design steps of FAMILY and write a valid spec."""
+def new(family, out, overwrite, defaults):
+    """Ask the design questions of FAMILY (data, input size, layers, ...) and write a valid spec.
+
+    Each answer is checked as it is given and asked again with the reason. The
+    questions go to stderr, so `archbuilder new cnn > my.json` works too.
+    """
+    from archbuilder.atomic import atomic_write_text
     from archbuilder.spec.load import load_spec
     from archbuilder.spec.questions import ask_spec
 
+    guard_outputs([("-o", out)], overwrite=overwrite)  # before the questions: no answer is lost to it
     if not defaults and not _stdin_is_a_terminal():
         fail(["archbuilder new: no terminal to ask the design questions; pass --defaults "
                "to write the default design"])
-    doc = ask_spec(family, ask=None if defaults else click.prompt)
+    prompt = None if defaults else functools.partial(click.prompt, err=True)
+    doc = ask_spec(family.lower(), ask=prompt, say=_say, base_dir=os.path.dirname(out) if out else None)
     load_spec(doc, source=out or "<new>")
     text = json.dumps(doc, indent=2) + "\n"
     if out:
-        with open(out, "w", encoding="utf-8") as f:
-            f.write(text)
+        atomic_write_text(out, text)
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text, nl=False)
@@ -104,15 +118,19 @@ def new(family, out, defaults):
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False),
               help="Where to save the model (default: NAME.keras).")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Also draw the model graph to this PNG.")
+@click.option("--overwrite", is_flag=True, help="Replace the model (and --plot) files if they exist.")
 @click.option("--defaults", is_flag=True, help="Build each search space's default instead of refusing.")
 @spec_options
 @handle_errors
-def build(spec, out, plot, defaults, overrides, seed, quiet):
+def build(spec, out, plot, overwrite, defaults, overrides, seed, quiet):
     """Compile SPEC into a Keras model: layer table, parameter counts, saved .keras file."""
+    path = spec
     spec = load_cli_spec(spec, overrides, seed, allow_spaces=defaults, what=f"build {spec}")
+    out = out or f"{spec.name}.keras"
+    guard_outputs([("-o", out), ("--plot", plot)], inputs=[path], overwrite=overwrite)
     from archbuilder.model.build import build_and_save
 
-    report = build_and_save(spec, out or f"{spec.name}.keras", plot=plot)
+    report = build_and_save(spec, out, plot=plot, overwrite=overwrite)
     click.echo(report)
 
 

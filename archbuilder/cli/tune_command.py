@@ -3,7 +3,10 @@
 import click
 
 from archbuilder.cli.common import CONTEXT
+from archbuilder.cli.common import MLFLOW_OPTION
+from archbuilder.cli.common import data_option
 from archbuilder.cli.common import handle_errors
+from archbuilder.cli.common import interrupted
 from archbuilder.cli.common import overrides_of
 from archbuilder.cli.common import spec_options
 from archbuilder.format.schema.vocabulary import TUNERS
@@ -30,11 +33,13 @@ class _PackSize(click.ParamType):
 
 @click.command(context_settings=CONTEXT)
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False))
-@click.option("--data", help="Data to search on (overrides the spec's `data`): JSON, a path or a dataset name.")
+@data_option("Data to search on (overrides the spec's `data`): JSON, a path or a dataset name.")
 @click.option("--tuner", type=click.Choice(list(TUNERS)), help="Search algorithm (overrides tuning.tuner).")
 @click.option("--max-trials", type=click.IntRange(min=1), help="Models to try (overrides tuning.max_trials).")
 @click.option("--max-time", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Start no new trial after this many seconds (overrides tuning.max_time).")
+@click.option("--epochs", type=click.IntRange(min=1), help="Epochs of each trial (overrides training.epochs).")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Override training.batch_size.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run directory (default runs/<name>-<time>).")
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
 @click.option("--resume", is_flag=True, help="Continue the search in --out: finished trials are kept.")
@@ -44,9 +49,11 @@ class _PackSize(click.ParamType):
 @click.option("--pack", type=_PackSize(), metavar="N|auto",
               help="Train N trials together as one compiled program on JAX, or 'auto' for the largest pack "
                    "that fits the device's memory (overrides tuning.pack).")
+@MLFLOW_OPTION
 @spec_options
 @handle_errors
-def tune(spec, data, tuner, max_trials, max_time, out, overwrite, resume, workers, pack, overrides, seed, quiet):
+def tune(spec, data, tuner, max_trials, max_time, epochs, batch_size, out, overwrite, resume, workers, pack, mlflow,
+         overrides, seed, quiet):
     """Search the open choices of SPEC: a live trial table, then trials.csv, best.json and best_model.keras.
 
     \b
@@ -58,8 +65,12 @@ def tune(spec, data, tuner, max_trials, max_time, out, overwrite, resume, worker
         raise click.UsageError("--overwrite and --resume exclude each other")
     from archbuilder.tuning.search import tune as run_tune
 
-    run_tune(spec, data, tuner=tuner, max_trials=max_trials, max_time=max_time, out=out, overwrite=overwrite,
-             resume=resume, workers=workers, overrides=overrides_of(overrides, seed), quiet=quiet, pack=pack)
+    try:
+        run_tune(spec, data, tuner=tuner, max_trials=max_trials, max_time=max_time, epochs=epochs,
+                 batch_size=batch_size, out=out, overwrite=overwrite, resume=resume, workers=workers,
+                 overrides=overrides_of(overrides, seed), quiet=quiet, pack=pack, mlflow=mlflow)
+    except KeyboardInterrupt as e:
+        interrupted("tune", spec, e)
 
 
 COMMANDS = [tune]

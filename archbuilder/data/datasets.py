@@ -18,7 +18,7 @@ from archbuilder.data.raw import read_only
 from archbuilder.errors import DataError
 from archbuilder.text import did_you_mean
 
-__all__ = ["DATASETS", "IMAGE_EXTENSIONS", "dataset_key", "unknown_dataset", "load_dataset", "read_idx",
+__all__ = ["DATASETS", "DATASET_SAMPLES", "IMAGE_EXTENSIONS", "dataset_key", "unknown_dataset", "load_dataset", "read_idx",
            "fashion_mnist_folders"]
 
 # name -> what it is (the schema and README describe datasets from here).
@@ -26,6 +26,9 @@ DATASETS = {
     "mnist1d": "generated on the spot by the mnist1d package: 4,000 + 1,000 sequences of 40 values, 10 classes",
     "fashion_mnist": "28×28 grey images of clothes, 60,000 + 10,000, 10 classes",
 }
+# name -> (one sample's shape as stored, number of classes): what `archbuilder new` checks sizes against
+# without loading the data (tests/data/test_peek.py compares it with the loaded datasets).
+DATASET_SAMPLES = {"mnist1d": ((40,), 10), "fashion_mnist": ((28, 28), 10)}
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 FASHION_MNIST_CLASSES = [

@@ -52,8 +52,10 @@ class Family:
         outputs: `outputs(doc) -> [Output]`: the model's outputs (`archbuilder.format.outputs`),
             for a rendered or a concrete spec.
         plan: `plan(planner, shape)`: the static plan of a concrete spec.
-        questions: `questions(ask) -> dict`: the design steps of `archbuilder new`, in
-            the seed's words; returns the spec's family keys (and its `data`).
+        questions: `questions(q) -> dict`: the design questions of `archbuilder new`, asked
+            through `q` (`archbuilder.spec.questions.Questions`: `q.data`, `q.size`, `q.number`,
+            `q.each`, `q.choice`, `q.yes`, `q.units`, each checking its answer at once);
+            returns the spec's family keys and its `data`.
         builder: the module holding `build(spec, graph) -> (inputs, outputs, code)`,
             the Keras side.
         checks: `checks(doc) -> [(json_path, message)]`: semantic checks of a

@@ -59,7 +59,7 @@ def output_activation(units):
 
 
 def infer_loss(output):
-    """The loss an `Output` gets when the spec names none (design.md 1.6), or None when a space hides it."""
+    """The loss an `Output` gets when the spec names none (README: Defaults and decisions), or None when a space hides it."""
     if output.target == "input":
         return RECONSTRUCTION_LOSS
     units, activation = output.units, output.activation

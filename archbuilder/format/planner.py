@@ -1,9 +1,11 @@
 """The static plan's pieces: nodes, the plan, and the planning steps families share.
 
-A `Plan` is one `Node` per Keras layer the builder will make (name, type, output
-shape, params, JSON path). A family's `plan(planner, shape)` walks its concrete
-spec with the `Planner`'s steps — the same structure its Keras builder builds — and
-raises `SpecError` at the entry whose shape cannot be built. No backend is needed.
+A `Plan` is one `Node` per Keras layer the builder will make that has weights,
+changes the shape or joins branches (name, type, output shape, params, JSON path,
+and the nodes it takes its inputs from: `input` for the model input). A family's
+`plan(planner, shape)` walks its concrete spec with the `Planner`'s steps — the same
+structure its Keras builder builds — and raises `SpecError` at the entry whose
+shape cannot be built. No backend is needed.
 """
 
 import dataclasses
@@ -21,19 +23,37 @@ __all__ = ["Node", "Plan", "Planner", "POOL_NAMES"]
 POOL_NAMES = {"max": "Max", "avg": "Average"}  # Keras class names: MaxPooling2D, GlobalAveragePooling1D
 
 
+INPUT = "input"  # the name that stands for the model input among a node's inputs
+
+
 @dataclasses.dataclass
 class Node:
+    """One planned layer.
+
+    Attributes:
+        inputs: the names of the nodes whose outputs it takes (`input`: the model input);
+            a merge (`Add`, `Concatenate`, ...) has several.
+    """
+
     name: str
     type: str
     shape: tuple
     params: int
     path: str
     non_trainable: int = 0
+    inputs: tuple = (INPUT,)
 
 
 @dataclasses.dataclass
 class Plan:
+    """The planned nodes, in the order they are built, and the model input's shape."""
+
     nodes: list
+    input_shape: tuple = ()
+
+    def edges(self):
+        """`(from, to)` for every connection, in the direction data flows (`input` is the model input)."""
+        return [(source, node.name) for node in self.nodes for source in node.inputs]
 
     @property
     def params(self):
@@ -57,10 +77,14 @@ class Planner:
     def __init__(self, spec):
         self.spec = spec
         self.nodes = []
+        self.last = INPUT  # the node the next one takes its input from, unless told otherwise
 
-    def add(self, name, kind, shape, params, path, non_trainable=0):
+    def add(self, name, kind, shape, params, path, non_trainable=0, inputs=None):
+        """Adds a node fed by `inputs` (names; default: the last node added) and makes it the last."""
         shape = tuple(shape)
-        self.nodes.append(Node(name, kind, shape, int(params), path, int(non_trainable)))
+        inputs = (self.last,) if inputs is None else tuple(inputs)
+        self.nodes.append(Node(name, kind, shape, int(params), path, int(non_trainable), inputs))
+        self.last = name
         return shape
 
     def dense(self, shape, units, path, name, use_bias=True):
@@ -76,8 +100,13 @@ class Planner:
             shape = self.batch_norm(shape, path, f"{name}_bn")
         return shape
 
+    def residual_add(self, out, main, shortcut, path, name):
+        """The `Add` joining a block's main branch and its shortcut (the block's input or a projection)."""
+        return self.add(f"{name}_add", "Add", out, 0, path, inputs=(main, shortcut))
+
     def conv_item(self, shape, item, path, name):
         rank = len(shape) - 1
+        block_input = self.last
         kind = f"Conv{rank}D{'Transpose' if item.get('transpose') else ''}"
         try:
             out = conv_output(shape, item["filters"], item["kernel_size"], item["strides"], item["padding"],
@@ -87,7 +116,10 @@ class Planner:
             if item["batch_norm"]:
                 self.batch_norm(out, path, f"{name}_bn")
             if item["residual"]:
+                main = self.last
+                self.last = block_input
                 self.shortcut(shape, out, item, path, name)
+                self.residual_add(out, main, self.last, path, name)
         except ShapeError as e:
             raise SpecError(path, str(e)) from None
         if item["pool"]:

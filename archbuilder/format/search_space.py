@@ -1,4 +1,4 @@
-"""Search spaces in a spec (design.md 1.7): find them, name them, resolve them.
+"""Search spaces in a spec: find them, name them, resolve them.
 
 A space is an object with exactly one of `choice`, `int`, `float`, `bool`. A list
 may be `{"repeat": count, "each": item}`. Hyperparameter names are the spec path

@@ -117,11 +117,13 @@ def _layer(layer, shape, where, counted):
         return shape, int(config.get("projection_dim") or shape[-1]), 0
     if kind in ("Resizing", "CenterCrop", "RandomCrop"):
         return (config.get("height"), config.get("width"), shape[-1]), 0, 0
-    if kind == "ContractiveDense":  # archbuilder's: on x or [h, J], returns [h, J]
-        x = shape[0] if _is_list_of_shapes(shape) else shape
-        width = shape[1][-1] if _is_list_of_shapes(shape) else x[-1]
+    if kind == "ContractiveDense":  # archbuilder's: see its compute_output_shape
+        listed = _is_list_of_shapes(shape)
+        x, carried = (shape[0], list(shape[1:])) if listed else (shape, [])
         out, params, frozen = _layer({**layer, "class_name": "Dense"}, x, where, counted)
-        return [out, (out[-1], width)], params, frozen
+        if config.get("carry", "jacobian") == "factors":  # [h, *carried, act'(z), kernel]
+            return [out, *carried, out, (x[-1], out[-1])], params, frozen
+        return [out, (out[-1], carried[0][-1] if carried else x[-1])], params, frozen  # [h, J]
     if kind == "ContractivePenalty":  # archbuilder's: on [h, J], returns h
         return (shape[0] if _is_list_of_shapes(shape) else shape), 0, 0
     try:

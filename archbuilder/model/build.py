@@ -17,6 +17,7 @@ import os
 import keras
 
 from archbuilder.atomic import atomic_save_model
+from archbuilder.errors import ArchbuilderError
 from archbuilder.errors import SpecError
 from archbuilder.errors import SpecErrors
 from archbuilder.families import get_family
@@ -28,6 +29,7 @@ from archbuilder.model.summary import layer_table
 from archbuilder.model.summary import model_summary
 from archbuilder.model.summary import plot_model
 from archbuilder.spec.load import load_spec
+from archbuilder.spec.plan import plan_spec
 
 __all__ = ["Built", "build", "build_model", "build_spec", "build_and_save"]
 
@@ -124,19 +126,25 @@ def build_spec(spec, pick=None):
         raise SpecErrors([SpecError(e.path, e.message, spec.source)]) from None
 
 
-def build_and_save(spec, out, plot=None):
-    """Builds `spec`, saves it to `out` (and its encoder beside it), returns the printed report."""
+def build_and_save(spec, out, plot=None, overwrite=True):
+    """Builds `spec`, saves it to `out` (and its encoder beside it), returns the printed report.
+
+    Raises:
+        ArchbuilderError: without `overwrite`, the encoder's file exists (nothing is saved).
+    """
     built = build_spec(spec)
+    encoder_path = os.path.splitext(out)[0] + ".encoder.keras" if built.encoder is not None else None
+    if encoder_path and os.path.exists(encoder_path) and not overwrite:
+        raise ArchbuilderError(f"{encoder_path}: exists; pass --overwrite to replace it")
     if built.model.optimizer is not None:
         # Saved with built optimizer variables, the file reloads without Keras's "skipping optimizer" warning.
         built.model.optimizer.build(built.model.trainable_variables)
     atomic_save_model(built.model, out)
     saved = [out]
-    if built.encoder is not None:
-        encoder_path = os.path.splitext(out)[0] + ".encoder.keras"
+    if encoder_path:
         atomic_save_model(built.encoder, encoder_path)
         saved.append(encoder_path)
     if plot:
-        plot_model(built.model, plot)
+        plot_model(built.model, plot, plan_spec(spec.concrete()))
         saved.append(plot)
     return "\n".join(model_summary(spec, built) + ["Saved: " + ", ".join(saved)])

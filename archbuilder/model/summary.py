@@ -1,8 +1,23 @@
-"""What `archbuilder build` shows of a built model: the layer table, the parameter totals, a plot."""
+"""What `archbuilder build` shows of a built model: the layer table, the parameter totals, a diagram.
 
-import os
+The diagram is Keras's `plot_model` where pydot and Graphviz are installed; without
+them it is drawn from the static plan (`archbuilder.spec.plan`), which knows every
+branch and merge, with matplotlib's object API (no pyplot state).
+"""
 
-__all__ = ["layer_table", "model_summary", "format_table", "plot_model"]
+import shutil
+
+from archbuilder.atomic import atomic_write
+from archbuilder.format.planner import INPUT
+from archbuilder.plotting import new_figure
+from archbuilder.plotting import png_bytes
+from archbuilder.text import count
+from archbuilder.text import shape as fmt_shape
+
+__all__ = ["layer_table", "model_summary", "format_table", "plot_model", "plan_figure", "node_label", "GAP", "SHIFT"]
+
+GAP = 0.18  # from a box's centre to where its arrows start or end: half a box's height, in rows
+SHIFT = 0.12  # how far right of a box's centre a skip connection starts and ends
 
 
 def _shape(layer):
@@ -53,31 +68,82 @@ def format_table(rows, headers=("Layer", "Type", "Output shape", "Params", "Spec
     return "\n".join(lines)
 
 
-def plot_model(model, path):
-    """Keras's plot_model where pydot and Graphviz exist; else a matplotlib layer chart."""
-    import keras
+def _graphviz():
+    """Whether Keras's own `plot_model` can draw: pydot importable and Graphviz's `dot` on PATH."""
+    import importlib.util
 
-    try:
+    return importlib.util.find_spec("pydot") is not None and shutil.which("dot") is not None
+
+
+def plot_model(model, path, plan):
+    """Keras's plot_model where pydot and Graphviz exist; else `plan_figure` of the static plan, as PNG.
+
+    Keras's `plot_model` without them raises, or in IPython prints a line and draws
+    nothing, so their presence is checked first.
+    """
+    if _graphviz():
+        import keras
+
         keras.utils.plot_model(model, to_file=path, show_shapes=True, show_layer_names=True)
-        if os.path.exists(path):
-            return
-    except (ImportError, OSError, AttributeError):
-        pass
-    import matplotlib
+        return
+    with atomic_write(path, "wb") as f:
+        f.write(png_bytes(plan_figure(plan, model.name)))
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    layers = model.layers
-    fig, ax = plt.subplots(figsize=(6, 0.45 * len(layers) + 0.6))
-    for i, layer in enumerate(layers):
-        y = len(layers) - i
-        ax.text(0.5, y, f"{layer.name}  ({type(layer).__name__})  {_shape(layer)}", ha="center", va="center",
-                fontsize=8, bbox={"boxstyle": "round", "facecolor": "#e8eef7", "edgecolor": "#4a6fa5"})
-        if i:
-            ax.annotate("", xy=(0.5, y + 0.25), xytext=(0.5, y + 0.75), arrowprops={"arrowstyle": "<-"})
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0.3, len(layers) + 0.7)
+def _levels(plan):
+    """Each node's row: one below the lowest of its inputs (the input on row 0), in the plan's order."""
+    level = {INPUT: 0}
+    for node in plan.nodes:
+        level[node.name] = 1 + max(level[source] for source in node.inputs)
+    return level
+
+
+def node_label(node):
+    """A box's text: `name`, then `Type  shape  params`."""
+    return f"{node.name}\n{node.type}  {fmt_shape(node.shape)}  {count(node.params)} params"
+
+
+def plan_figure(plan, title="model"):
+    """The model graph drawn from the static plan: a box per node, an arrow per connection.
+
+    Data flows down: the input on top, each node one row below the lowest of the
+    nodes it takes its inputs from; nodes of one row sit side by side. A box says the
+    node's name, type, output shape and params. An arrow is an annotation from the
+    bottom of the box of the node that feeds (`xyann`) to the top of the box of the node
+    fed (`xy`), `GAP` from their centres; one that skips rows (a skip connection) leaves
+    and enters `SHIFT` right of the centres and bends around the boxes between, in red. Every box
+    has the gid `node:NAME`, every arrow `edge:SOURCE->TARGET`.
+    """
+    level = _levels(plan)
+    rows = {}
+    for name in [INPUT] + [n.name for n in plan.nodes]:
+        rows.setdefault(level[name], []).append(name)
+    width = max(len(r) for r in rows.values())
+    position = {}
+    for row, names in rows.items():
+        for i, name in enumerate(names):
+            position[name] = ((i + 0.5) * width / len(names), -row)
+    labels = {INPUT: f"input\n{fmt_shape(plan.input_shape)}"}
+    labels.update((node.name, node_label(node)) for node in plan.nodes)
+    fig = new_figure(max(4.5, 3.4 * width), 0.85 * len(rows) + 0.6)
+    ax = fig.add_subplot()
+    boxes = {}
+    for name, (x, y) in position.items():
+        boxes[name] = ax.text(x, y, labels[name], ha="center", va="center", fontsize=7, zorder=3,
+                              bbox={"boxstyle": "round", "facecolor": "#e8eef7", "edgecolor": "#4a6fa5"})
+        boxes[name].set_gid(f"node:{name}")
+    for source, target in plan.edges():
+        skips = level[target] - level[source] > 1
+        (x0, y0), (x1, y1) = position[source], position[target]
+        shift = SHIFT if skips else 0.0  # a skip leaves and enters its boxes off-centre, beside the straight arrows
+        arrow = ax.annotate("", xy=(x1 + shift, y1 + GAP), xytext=(x0 + shift, y0 - GAP), zorder=2,
+                            arrowprops={"arrowstyle": "-|>", "mutation_scale": 10, "linewidth": 1,
+                                        "color": "#d1495b" if skips else "#333333", "shrinkA": 0, "shrinkB": 0,
+                                        "connectionstyle": f"arc3,rad={-0.5 if skips else 0.0}"})
+        arrow.set_gid(f"edge:{source}->{target}")
+    ax.set_xlim(-0.1, width + 0.1)
+    ax.set_ylim(-max(rows) - 0.5, 0.5)
     ax.axis("off")
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    ax.set_title(f"{title} (drawn from archbuilder's plan: install pydot and Graphviz for Keras's own diagram)",
+                 fontsize=8)
+    return fig

@@ -1,4 +1,4 @@
-"""Keras callbacks of a run directory: a checkpoint every epoch, resumable early stopping, TensorBoard.
+"""Keras callbacks of a run directory: a checkpoint every epoch, resumable early stopping.
 
 After each epoch `EpochCheckpoint` writes `checkpoint.keras` (weights and
 optimizer state), then `state.json` (the number of epochs done, the history so
@@ -6,7 +6,8 @@ far, early stopping's counters), each through `archbuilder.atomic`, so a kill at
 any moment leaves a checkpoint and a state that `resume` can continue from.
 A kill between the two files leaves a checkpoint one epoch ahead of the state:
 the resumed run then repeats that epoch starting from its end weights — one
-extra epoch of training, never a broken file.
+extra epoch of training, never a broken file. TensorBoard's event files are
+`archbuilder.run.tracking`'s.
 """
 
 import json
@@ -22,7 +23,7 @@ from archbuilder.layers.model_file import ModelFileError
 from archbuilder.layers.model_file import check_archive
 
 __all__ = ["CHECKPOINT", "BEST", "STATE", "ResumableEarlyStopping", "EpochCheckpoint", "read_state",
-           "load_checkpoint", "remove_checkpoints", "tensorboard"]
+           "load_checkpoint"]
 
 CHECKPOINT = "checkpoint.keras"
 BEST = "best.keras"
@@ -217,22 +218,3 @@ def _load_weights(model, path):
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise ArchbuilderError(f"{path}: cannot resume: the checkpoint does not load ({type(e).__name__}: "
                                f"{first}); --overwrite starts the run afresh") from None
-
-
-def remove_checkpoints(run_dir):
-    """Drops the resume files of a finished run (after `DONE`)."""
-    for name in (CHECKPOINT, BEST, STATE):
-        try:
-            os.unlink(os.path.join(run_dir, name))
-        except FileNotFoundError:
-            pass
-
-
-def tensorboard(run_dir):
-    """A TensorBoard callback writing to `RUN_DIR/logs` on the TensorFlow backend; None elsewhere.
-
-    Its event files are append-only logs, the one exception to complete-or-absent files.
-    """
-    if keras.backend.backend() != "tensorflow":
-        return None
-    return keras.callbacks.TensorBoard(log_dir=os.path.join(run_dir, "logs"), write_graph=False, profile_batch=0)

@@ -2,38 +2,50 @@
 
 Answers the question users come with — which architecture, how accurate, how
 big — as the table `Architecture | Accuracy | Params | Train time`: Accuracy is
-the test accuracy (an autoencoder's: its head's; a regression's test MAE, the
-column then headed `MAE`, or `Accuracy / MAE` when both kinds are compared),
-Params the trained model's total parameters, Train time the wall seconds of `fit`.
+the test accuracy (an autoencoder's: its head's), Params the trained model's total
+parameters, Train time the wall seconds of `fit`. A regression's score is its test
+MAE, in a column headed `MAE`. Scores that cannot be compared are kept apart: when
+classifiers and regressors are compared, each kind has its own column and its own
+panel of the chart, and when the specs trained on different data the table gets a
+`Data` column, the chart one panel per data set, and the result a note saying so.
 
 Example:
-    >>> table = archbuilder.compare(["specs/mnist1d_cnn.json", "specs/mnist1d_gru.json"], epochs=5)
-    >>> print(markdown_table(table))
+    >>> result = archbuilder.compare(["specs/mnist1d_cnn.json", "specs/mnist1d_gru.json"], epochs=5)
+    >>> print(result.markdown())
+    >>> result.table          # a pandas DataFrame
+    >>> result.plot()         # the chart, as a matplotlib Figure
 """
+
+import dataclasses
+import html
+import json
+import os
 
 from archbuilder.errors import ArgumentTypeError
 from archbuilder.errors import SpecErrors
 from archbuilder.errors import check_int
 from archbuilder.errors import check_path
 from archbuilder.format import defaults as D
+from archbuilder.plotting import Shown
+from archbuilder.plotting import new_figure
+from archbuilder.plotting import png_bytes
 from archbuilder.run.reports import save_figure
 from archbuilder.run.rundir import RunDir
 from archbuilder.run.train import run_training
 from archbuilder.run.train import size_overrides
-from archbuilder.run.train import summary_line
+from archbuilder.run.train_result import summary_line
 from archbuilder.spec.load import load_spec
 
-__all__ = ["compare", "markdown_table", "score_header"]
+__all__ = ["CompareResult", "compare", "markdown_table", "score_columns", "data_label", "data_labels"]
 
-ARCHITECTURE, PARAMS, SECONDS = "Architecture", "Params", "Train time (s)"
+ARCHITECTURE, PARAMS, SECONDS, DATA = "Architecture", "Params", "Train time (s)", "Data"
+HEADERS = {"accuracy": "Accuracy", "mae": "MAE"}
 
 
-def score_header(kinds):
-    """`Accuracy`, `MAE` or `Accuracy / MAE` for the kinds of score in a table."""
+def score_columns(kinds):
+    """The score columns of a table holding these kinds of score: `Accuracy`, `MAE`, or both."""
     kinds = {k for k in kinds if k}
-    if kinds == {"mae"}:
-        return "MAE"
-    return "Accuracy / MAE" if kinds == {"accuracy", "mae"} else "Accuracy"
+    return [HEADERS[k] for k in ("accuracy", "mae") if k in kinds] or ["Accuracy"]
 
 
 def _score(metrics):
@@ -45,6 +57,55 @@ def _score(metrics):
         if key in metrics:
             return "mae", metrics[key], key
     return None, None, None
+
+
+def data_label(data):
+    """A short name of the data a run used (its spec.resolved.json `data`): `mnist1d`, `wine.csv (max 500)`."""
+    data = data or {}
+    name = data.get("dataset") or os.path.basename(str(data.get("path") or data.get("x") or "")) or "?"
+    return name + (f" (max {data['max_samples']})" if data.get("max_samples") else "")
+
+
+def data_labels(datas):
+    """`data_label` of each run's data, in full (JSON) where two different data would get one short name."""
+    labels = [data_label(d) for d in datas]
+    keys = [json.dumps(d, sort_keys=True) for d in datas]
+    if len(set(keys)) > len(set(labels)):
+        return keys
+    return labels
+
+
+@dataclasses.dataclass
+class CompareResult(Shown):
+    """What `compare` found.
+
+    Attributes:
+        table: a `pandas.DataFrame`, one row per spec: `Architecture`, the score columns
+            (`Accuracy` and/or `MAE`), `Params`, `Train time (s)`, `Metric` (the metrics.json
+            key of the score), `Epochs`, `Data`, `Run dir`.
+        out: the folder holding every run, `comparison.csv` and `comparison.png`.
+        notes: one line for each way the scores are not comparable (tasks or data that differ).
+    """
+
+    table: object
+    out: str
+    notes: list = dataclasses.field(default_factory=list)
+
+    def markdown(self):
+        """The table as Markdown (what `archbuilder compare` prints)."""
+        return markdown_table(self.table)
+
+    def plot(self):
+        """The chart (what comparison.png shows), as a matplotlib `Figure`."""
+        return chart_figure(self.table)
+
+    def figures(self):
+        return [png_bytes(self.plot())]
+
+    def _summary_html(self):
+        notes = "".join(f"<p><b>Note:</b> {html.escape(n)}</p>" for n in self.notes)
+        shown = self.table.drop(columns=["Run dir"]).to_html(index=False, na_rep="—")
+        return notes + shown + f"<p>Runs in <code>{html.escape(str(self.out))}</code></p>"
 
 
 def _load_all(specs, overrides):
@@ -82,9 +143,8 @@ def compare(specs, data=None, epochs=D.TRAINING["epochs"], batch_size=D.TRAINING
         overrides: `PATH=VALUE` strings applied to every spec.
 
     Returns:
-        A `pandas.DataFrame`, one row per spec: `Architecture`, the score column
-        (see `score_header`), `Params`, `Train time (s)`, `Metric` (the metrics.json
-        key of the score), `Epochs`, `Run dir`. Its `attrs["out"]` is the folder.
+        A `CompareResult`: `.table` (a DataFrame), `.notes`, `.out`, `.markdown()`, `.plot()`;
+        in a notebook it shows its notes, table and chart.
     """
     if isinstance(specs, (str, dict)) or not isinstance(specs, (list, tuple)):
         raise ArgumentTypeError("compare", "specs", f"expected a list of specs (paths, dicts or Specs); got "
@@ -112,17 +172,44 @@ def _compare_in(run, loaded, data, quiet, verbose):
         if not quiet:
             print(summary_line(result))
         kind, value, key = _score(result.metrics)
+        trained_on = (RunDir(result.run_dir).read_json("spec.resolved.json") or {}).get("data")
         rows.append({ARCHITECTURE: name, "kind": kind, "score": value, PARAMS: result.metrics["params"],
                      SECONDS: result.metrics["train_seconds"], "Metric": key,
-                     "Epochs": result.metrics["epochs_run"], "Run dir": result.run_dir})
-    header = score_header(row["kind"] for row in rows)
-    frame = pd.DataFrame(rows).rename(columns={"score": header}).drop(columns="kind")
-    frame = frame[[ARCHITECTURE, header, PARAMS, SECONDS, "Metric", "Epochs", "Run dir"]]
+                     "Epochs": result.metrics["epochs_run"], DATA: trained_on, "Run dir": result.run_dir})
+    for row, label in zip(rows, data_labels([row[DATA] for row in rows])):
+        row[DATA] = label
+    columns = score_columns(row["kind"] for row in rows)
+    for row in rows:
+        for kind, header in HEADERS.items():
+            if header in columns:
+                row[header] = row["score"] if row["kind"] == kind else None
+    frame = pd.DataFrame(rows)[[ARCHITECTURE, *columns, PARAMS, SECONDS, "Metric", "Epochs", DATA, "Run dir"]]
     frame.attrs["out"] = run.path
     run.write_text("comparison.csv", frame.to_csv(index=False))
-    _write_chart(run.file("comparison.png"), frame, header)
+    save_figure(chart_figure(frame), run.file("comparison.png"))
     run.finish()
-    return frame
+    return CompareResult(table=frame, out=run.path, notes=_notes(rows))
+
+
+def _notes(rows):
+    """One line per way the scores are not comparable: kinds of task, data sets."""
+    notes = []
+    kinds = {}
+    for row in rows:
+        kinds.setdefault({"accuracy": "accuracy", "mae": "MAE"}.get(row["kind"], "no score (plain autoencoder)"),
+                         []).append(row[ARCHITECTURE])
+    if len(kinds) > 1:
+        notes.append("the specs are judged by different scores, which are not comparable: "
+                     + "; ".join(f"{kind}: {', '.join(names)}" for kind, names in kinds.items())
+                     + "; the table and the chart keep them apart")
+    data = {}
+    for row in rows:
+        data.setdefault(row[DATA], []).append(row[ARCHITECTURE])
+    if len(data) > 1:
+        notes.append("the specs trained on different data, so their scores are not comparable: "
+                     + "; ".join(f"{label}: {', '.join(names)}" for label, names in data.items())
+                     + "; pass --data to train every spec on the same data")
+    return notes
 
 
 def _format_score(value, metric):
@@ -131,36 +218,64 @@ def _format_score(value, metric):
     return f"{value:.2%}" if metric and metric.endswith("accuracy") else f"{value:.4f}"
 
 
+def _score_headers(frame):
+    return [h for h in HEADERS.values() if h in frame.columns]
+
+
 def markdown_table(frame):
-    """The table as Markdown: `| Architecture | Accuracy | Params | Train time |`."""
-    header = frame.columns[1]
-    lines = [f"| Architecture | {header} | Params | Train time |", "| --- | ---: | ---: | ---: |"]
+    """The table as Markdown: `| Architecture | Accuracy | Params | Train time |`.
+
+    Args:
+        frame: a `CompareResult` or its `.table`. A `MAE` column joins (or replaces)
+            `Accuracy` for regressions; a `Data` column is shown when the specs trained on
+            different data.
+    """
+    frame = frame.table if isinstance(frame, CompareResult) else frame
+    headers = _score_headers(frame)
+    data = DATA in frame.columns and frame[DATA].nunique() > 1
+    lines = ["| Architecture | " + " | ".join(headers) + (" | Data" if data else "") + " | Params | Train time |",
+             "| --- |" + " ---: |" * len(headers) + (" --- |" if data else "") + " ---: | ---: |"]
     for _, row in frame.iterrows():
-        lines.append(f"| {row[ARCHITECTURE]} | {_format_score(row[header], row['Metric'])} | "
+        scores = " | ".join(_format_score(row[h], row["Metric"]) for h in headers)
+        lines.append(f"| {row[ARCHITECTURE]} | {scores} |{f' {row[DATA]} |' if data else ''} "
                      f"{int(row[PARAMS]):,} | {row[SECONDS]:.1f} s |")
     return "\n".join(lines)
 
 
-def _write_chart(path, frame, header):
-    """comparison.png: one bar per architecture (its score), its parameter count written on it."""
-    import matplotlib
+def _panels(frame):
+    """`(kind header, data label or None, rows)`: one chart panel per kind of score and data set."""
+    data = DATA in frame.columns and frame[DATA].nunique() > 1
+    panels = {}
+    for _, row in frame.iterrows():
+        header = next((h for h in _score_headers(frame) if row[h] is not None and row[h] == row[h]), None)
+        panels.setdefault((header, row[DATA] if data else None), []).append(row)
+    return [(header, label, rows) for (header, label), rows in panels.items()]
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    names = list(frame[ARCHITECTURE])
-    scores = [0.0 if v is None or v != v else float(v) for v in frame[header]]
-    accuracy = [bool(m) and m.endswith("accuracy") for m in frame["Metric"]]
-    heights = [s * 100 if a else s for s, a in zip(scores, accuracy)]
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.6 * len(names) + 1.5), 3.8))
-    bars = ax.bar(names, heights, color=["#4a6fa5" if a else "#c46b3c" for a in accuracy])
-    for bar, params, score, metric in zip(bars, frame[PARAMS], frame[header], frame["Metric"]):
-        ax.annotate(f"{_format_score(score, metric)}\n{int(params):,} params",
-                    (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom", fontsize=8)
-    ax.set_ylabel({"Accuracy": "test accuracy (%)", "MAE": "test MAE"}.get(header, "test accuracy (%) / MAE"))
-    top = max(heights + [1.0]) * 1.18
-    ax.set_ylim(0, max(top, 110.0) if header == "Accuracy" else top)
-    ax.set_title("archbuilder compare")
-    ax.tick_params(axis="x", labelrotation=15)
-    ax.grid(axis="y", alpha=0.3)
-    save_figure(fig, path)
+def chart_figure(frame):
+    """comparison.png: one bar per architecture (its score, its parameter count written on it).
+
+    Scores of different kinds (accuracy, MAE) or on different data are drawn in separate panels.
+    """
+    panels = _panels(frame)
+    widths = [max(3.0, 1.4 * len(rows) + 1.2) for _, _, rows in panels]
+    fig = new_figure(sum(widths) + 0.5, 3.8)
+    axes = fig.subplots(1, len(panels), squeeze=False, gridspec_kw={"width_ratios": widths})[0]
+    for ax, (header, label, rows) in zip(axes, panels):
+        accuracy = header == "Accuracy"
+        scores = [0.0 if header is None else float(row[header]) for row in rows]
+        heights = [s * 100 if accuracy else s for s in scores]
+        bars = ax.bar([row[ARCHITECTURE] for row in rows], heights, color="#4a6fa5" if accuracy else "#c46b3c")
+        for bar, row in zip(bars, rows):
+            score = _format_score(row[header], row["Metric"]) if header else "no score"
+            ax.annotate(f"{score}\n{int(row[PARAMS]):,} params",
+                        (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom", fontsize=8)
+        ax.set_ylabel({"Accuracy": "test accuracy (%)", "MAE": "test MAE (lower is better)"}.get(header, ""))
+        top = max(heights + [1.0]) * 1.25
+        ax.set_ylim(0, max(top, 110.0) if accuracy else top)
+        ax.set_title(" ".join(filter(None, [{"Accuracy": "accuracy", "MAE": "MAE"}.get(header, "no score"),
+                                            f"on {label}" if label else None])), fontsize=10)
+        ax.tick_params(axis="x", labelrotation=15)
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle("archbuilder compare")
+    return fig

@@ -1,37 +1,19 @@
 """The evaluation report's files: report.json, confusion.csv, confusion.png and regression.png.
 
-Figures are drawn with matplotlib's object API (`matplotlib.figure.Figure` on a
-`FigureCanvasAgg`): no pyplot state and no backend switch, so a user's notebook
-keeps its own matplotlib setup. Every file goes through `RunDir` (written whole or
-not at all).
+Figures are drawn with matplotlib's object API (`archbuilder.plotting`): no pyplot
+state and no backend switch, so a user's notebook keeps its own matplotlib setup.
+Every file goes through `RunDir` (written whole or not at all).
 """
-
-import io
 
 import numpy as np
 
+from archbuilder.plotting import new_figure
+from archbuilder.plotting import png_bytes
 from archbuilder.run.rundir import RunDir
 
-__all__ = ["REPORT_FILES", "new_figure", "png_bytes", "confusion_csv", "write_report_files"]
+__all__ = ["REPORT_FILES", "confusion_csv", "write_report_files"]
 
 REPORT_FILES = ("report.json", "confusion.csv", "confusion.png", "regression.png")
-
-
-def new_figure(width, height):
-    """A matplotlib `Figure` on its own Agg canvas, outside pyplot."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height))
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def png_bytes(fig):
-    """The figure as PNG bytes."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    return buffer.getvalue()
 
 
 def confusion_csv(section):

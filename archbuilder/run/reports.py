@@ -1,7 +1,7 @@
 """The human-readable files of a run directory: summary.txt, history.csv, curves.png,
-reconstructions.png and env.json. Each is written through `archbuilder.atomic`."""
+reconstructions.png and env.json. Each is written through `archbuilder.atomic`; figures
+are drawn with matplotlib's object API (`archbuilder.plotting`), never pyplot."""
 
-import io
 import os
 import platform
 
@@ -11,9 +11,12 @@ from archbuilder import __version__
 from archbuilder.atomic import atomic_write
 from archbuilder.backend import backend_info
 from archbuilder.model.summary import model_summary
+from archbuilder.plotting import new_figure
+from archbuilder.plotting import png_bytes
 from archbuilder.run import fast_path
 
-__all__ = ["summary_text", "history_csv", "write_curves", "write_reconstructions", "environment", "save_figure"]
+__all__ = ["summary_text", "history_csv", "read_history", "curves_figure", "write_curves", "write_reconstructions",
+           "environment", "save_figure"]
 
 
 def summary_text(spec, built, metrics):
@@ -35,77 +38,86 @@ def history_csv(history):
     return "\n".join(lines) + "\n"
 
 
-def _pyplot():
-    import matplotlib
+def read_history(path):
+    """history.csv back as `{metric: [value per epoch]}` (None for an empty cell); `{}` when absent."""
+    import csv
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError:
+        return {}
+    keys = [k for k in (rows[0] if rows else {}) if k != "epoch"]
+    return {k: [float(row[k]) if row.get(k) else None for row in rows] for k in keys}
 
 
 def save_figure(fig, path):
-    """Saves a matplotlib figure as PNG through a temporary file and a rename, then closes it."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
+    """Saves a figure as PNG through a temporary file and a rename."""
     with atomic_write(path, "wb") as f:
-        f.write(buffer.getvalue())
+        f.write(png_bytes(fig))
 
 
-def write_curves(path, history, title):
-    """curves.png: the loss and each metric per epoch, training and validation."""
-    plt = _pyplot()
-    names = [k for k in history if not k.startswith("val_") and k not in ("learning_rate", "epoch_seconds")]
-    names = ["loss"] + [k for k in names if k != "loss"] if "loss" in names else names
-    fig, axes = plt.subplots(1, max(len(names), 1), figsize=(4.2 * max(len(names), 1), 3.2), squeeze=False)
+def curve_names(history):
+    """The metrics of a history that get a panel: loss first, then each metric (not its `val_` twin)."""
+    names = [k for k in history if not k.startswith("val_") and k not in ("epoch", "learning_rate", "epoch_seconds")]
+    return ["loss"] + [k for k in names if k != "loss"] if "loss" in names else names
+
+
+def curves_figure(history, title):
+    """The loss and each metric per epoch, training and validation: what curves.png shows."""
+    names = curve_names(history)
+    fig = new_figure(4.2 * max(len(names), 1), 3.2)
+    axes = fig.subplots(1, max(len(names), 1), squeeze=False)
     for ax, name in zip(axes[0], names):
         for key, label in ((name, "train"), (f"val_{name}", "validation")):
             values = history.get(key)
-            if values:
-                epochs = [i + 1 for i, v in enumerate(values) if v is not None]
-                ax.plot(epochs, [v for v in values if v is not None], marker=".", label=label)
+            if values is not None and len(values):
+                epochs = [i + 1 for i, v in enumerate(values) if v is not None and v == v]
+                ax.plot(epochs, [v for v in values if v is not None and v == v], marker=".", label=label)
         ax.set_title(name)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)
-    save_figure(fig, path)
+    return fig
+
+
+def write_curves(path, history, title):
+    """curves.png: the loss and each metric per epoch, training and validation."""
+    save_figure(curves_figure(history, title), path)
 
 
 def _reconstruction(outputs):
     return outputs["reconstruction"] if isinstance(outputs, dict) else outputs
 
 
-def write_reconstructions(path, model, dataset, count=8):
-    """reconstructions.png: a few test inputs and the model's reconstructions of them.
-
-    Images (samples whose shape, or raw shape in the data, is [H, W] or
-    [H, W, C]) are drawn as images, inputs above outputs, on one gray scale;
-    other samples as line plots, input and output overlaid.
-    """
-    x = dataset.x_test[:count]
-    y = np.asarray(_reconstruction(model.predict(x, verbose=0)), np.float32)
+def _image_shape(x, dataset):
+    """The shape to draw samples as images ([H, W] or [H, W, C], of the samples or of the raw data), or None."""
     raw = tuple(dataset.preprocessing.get("sample_shape") or x.shape[1:])
-    shape = tuple(x.shape[1:])
-    image_shape = next((s for s in (shape, raw) if len(s) in (2, 3) and min(s[:2]) >= 4
-                        and (len(s) == 2 or s[-1] in (1, 3, 4))), None)
-    plt = _pyplot()
+    return next((s for s in (tuple(x.shape[1:]), raw) if len(s) in (2, 3) and min(s[:2]) >= 4
+                 and (len(s) == 2 or s[-1] in (1, 3, 4))), None)
+
+
+def _signal_figure(x, y):
     n = len(x)
-    if image_shape is None:  # signals: input and reconstruction overlaid, one panel per sample
-        fig, axes = plt.subplots(1, n, figsize=(2.0 * n, 2.2), squeeze=False)
-        for i, ax in enumerate(axes[0]):
-            ax.plot(np.asarray(x[i], np.float32).ravel(), linewidth=1, label="input")
-            ax.plot(y[i].ravel(), linewidth=1, linestyle="--", label="output")
-            ax.set_title(f"#{i}", fontsize=8)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[0][0].legend(fontsize=7)
-        fig.suptitle("inputs and reconstructions")
-        save_figure(fig, path)
-        return
+    fig = new_figure(2.0 * n, 2.2)
+    axes = fig.subplots(1, n, squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        ax.plot(np.asarray(x[i], np.float32).ravel(), linewidth=1, label="input")
+        ax.plot(y[i].ravel(), linewidth=1, linestyle="--", label="output")
+        ax.set_title(f"#{i}", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle("inputs and reconstructions")
+    return fig
+
+
+def _image_figure(x, y, image_shape):
+    n = len(x)
     low, high = float(np.min(x)), float(np.max(x))  # one gray scale for inputs and outputs
-    fig, axes = plt.subplots(2, n, figsize=(1.6 * n, 3.4), squeeze=False)
+    fig = new_figure(1.6 * n, 3.4)
+    axes = fig.subplots(2, n, squeeze=False)
     for i in range(n):
         for row, sample in enumerate((x[i], y[i])):
             ax = axes[row][i]
@@ -121,6 +133,20 @@ def write_reconstructions(path, model, dataset, count=8):
     axes[0][0].set_ylabel("input")
     axes[1][0].set_ylabel("output")
     fig.suptitle("inputs (top) and reconstructions (bottom)")
+    return fig
+
+
+def write_reconstructions(path, model, dataset, count=8):
+    """reconstructions.png: a few test inputs and the model's reconstructions of them.
+
+    Images (samples whose shape, or raw shape in the data, is [H, W] or
+    [H, W, C]) are drawn as images, inputs above outputs, on one gray scale;
+    other samples as line plots, input and output overlaid.
+    """
+    x = dataset.x_test[:count]
+    y = np.asarray(_reconstruction(model.predict(x, verbose=0)), np.float32)
+    image_shape = _image_shape(x, dataset)
+    fig = _signal_figure(x, y) if image_shape is None else _image_figure(x, y, image_shape)
     save_figure(fig, path)
 
 

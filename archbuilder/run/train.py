@@ -8,13 +8,13 @@ completed epoch, and `DONE` last.
 
 Example:
     >>> import archbuilder
-    >>> run_dir = archbuilder.train("specs/mnist1d_cnn.json", epochs=3)
-    >>> json.load(open(f"{run_dir}/metrics.json"))["test_accuracy"]
+    >>> result = archbuilder.train("specs/mnist1d_cnn.json", epochs=3)
+    >>> result.metrics["test_accuracy"], result.run_dir
 """
 
 import copy
-import dataclasses
 import json
+import os
 import sys
 import time
 
@@ -31,7 +31,9 @@ from archbuilder.format import jsonpath
 from archbuilder.model.serving import serving_model
 from archbuilder.run import callbacks as ab_callbacks
 from archbuilder.run import fast_path
+from archbuilder.run import mlflow_runs
 from archbuilder.run import reports
+from archbuilder.run import tracking
 from archbuilder.run.device import precision_scope
 from archbuilder.run.evaluation import evaluation_report
 from archbuilder.run.figures import write_report_files
@@ -46,48 +48,27 @@ from archbuilder.run.prepare import adapt_loss
 from archbuilder.run.prepare import input_files
 from archbuilder.run.prepare import prepare_data
 from archbuilder.run.prepare import resolved_data
+from archbuilder.run.replay import record
+from archbuilder.run.replay import replay
 from archbuilder.run.rundir import DONE
 from archbuilder.run.rundir import RunDir
+from archbuilder.run.train_result import TrainResult
+from archbuilder.run.train_result import summary_line
 from archbuilder.spec.load import Spec
 from archbuilder.spec.load import load_spec
 from archbuilder.spec.normalize import outputs
 from archbuilder.spec.normalize import task_of
 from archbuilder.text import byte_size
 
-__all__ = ["RunResult", "train", "run_training", "headline", "summary_line", "size_overrides", "out_of_memory"]
+__all__ = ["train", "run_training", "finished_line", "size_overrides", "out_of_memory"]
 
 
 # ---------------------------------------------------------------- train
 
 
-@dataclasses.dataclass
-class RunResult:
-    """What `run_training` did: the run directory, its metrics, and whether it trained."""
-
-    run_dir: str
-    name: str
-    metrics: dict
-    finished_before: bool = False
-
-
-def headline(metrics):
-    """`(key, value)` of the figure a run is judged by: test accuracy, else MAE, else loss."""
-    for key in ("test_accuracy", "test_head_accuracy", "test_mae", "test_head_mae"):
-        if key in metrics:
-            return key, metrics[key]
-    accuracy = sorted(k for k in metrics if k.startswith("test_") and k.endswith("accuracy"))
-    if accuracy:
-        return accuracy[0], metrics[accuracy[0]]
-    return "test_loss", metrics.get("test_loss")
-
-
-def summary_line(result):
-    """`name: test_accuracy 0.9312, 872,234 params, 10 epochs in 612.3 s -> RUN_DIR`."""
-    m = result.metrics
-    key, value = headline(m)
-    figure = f"{key} {value:.4f}" if isinstance(value, (int, float)) else f"{key} n/a"
-    return (f"{result.name}: {figure}, {m.get('params', 0):,} params, {m.get('epochs_run', 0)} epochs in "
-            f"{m.get('train_seconds', 0.0):.1f} s -> {result.run_dir}")
+def finished_line(result):
+    """`RUN: already finished (DONE exists); nothing to resume`, with why a larger --epochs did not extend it."""
+    return f"{result.run_dir}: already finished ({DONE} exists); nothing to resume{result.reason}"
 
 
 def size_overrides(epochs=None, batch_size=None):
@@ -137,12 +118,38 @@ def _check_same_run(run, concrete):
                                f"{where}; resume with the same spec (and --data), or start a new run")
 
 
-def _finished(run, name):
+def _finished(run, name, reason=""):
     try:
         metrics = run.read_json("metrics.json") or {}
     except ArchbuilderError:
         metrics = {}
-    return RunResult(run_dir=run.path, name=name, metrics=metrics, finished_before=True)
+    return TrainResult(run_dir=run.path, name=name, metrics=metrics, finished_before=True, reason=reason)
+
+
+def _not_extended(out, concrete):
+    """Why a finished run is not trained further (`""`: nothing to do), or None: extend it to more epochs.
+
+    A run keeps its last checkpoint and state after `DONE`, so `--resume` with a larger
+    `--epochs` continues it from its last epoch with its optimizer state, as Keras's
+    `fit(initial_epoch=...)` continues a model.
+    """
+    state = ab_callbacks.read_state(out)
+    epochs = concrete["training"]["epochs"]
+    done = state["epoch"] if state is not None else None
+    if done is None:
+        return "" if epochs <= _epochs_run(out) else f"; no checkpoint to continue to {epochs} epochs from"
+    if epochs <= done:
+        return ""
+    if state.get("stopped"):
+        return f"; early stopping ended it at epoch {done}, so {epochs} epochs train it no further"
+    return None
+
+
+def _epochs_run(out):
+    try:
+        return (RunDir(out).read_json("metrics.json") or {}).get("epochs_run", 0)
+    except ArchbuilderError:
+        return 0
 
 
 def _default_verbose(quiet):
@@ -165,19 +172,22 @@ def _arguments(function, out, overwrite, resume, epochs, batch_size):
 
 def run_training(spec_or_path, data=None, *, out=None, overwrite=False, resume=False, epochs=None,
                  batch_size=None, quiet=False, overrides=(), defaults=False, callbacks=(), verbose=None,
-                 runs_root="runs"):
-    """Trains a spec into a run directory; `train` without the printing. Returns a `RunResult`."""
+                 runs_root="runs", mlflow=None):
+    """Trains a spec into a run directory; `train` without the printing. Returns a `TrainResult`."""
     out, overwrite, resume, epochs, batch_size = _arguments("train", out, overwrite, resume, epochs, batch_size)
     spec = _load(spec_or_path, overrides, epochs, batch_size)
+    if resume:
+        spec, data = replay(spec, data, out)  # the run's own --set, --epochs, --data, ... unless given again
     if not defaults:
         spec.require_concrete(f"train {spec.source}")
     concrete = spec.concrete()
     inputs = input_files(spec, concrete, data)
     RunDir.check(out, overwrite=overwrite, resume=resume, inputs=inputs)  # before any data is read
     if resume and RunDir(out).done:
-        with RunDir.create(spec.name, out, resume=True, inputs=inputs):
-            ab_callbacks.remove_checkpoints(out)  # a kill right after DONE may have left them
-        return _finished(RunDir(out), spec.name)
+        reason = _not_extended(out, concrete)
+        if reason is not None:
+            return _finished(RunDir(out), spec.name, reason)
+    tracking_runs = mlflow_runs.open_runs(check_path("train", "mlflow", mlflow), spec.name)  # before any data
     run = None
     try:
         dataset = prepare_data(spec, data, concrete)
@@ -186,7 +196,8 @@ def run_training(spec_or_path, data=None, *, out=None, overwrite=False, resume=F
         class_weights(concrete, dataset)  # a wrong class name fails before the run directory exists
         early_stopping_callback(concrete)
         run = RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root, inputs=inputs)
-        return _train_in(run, spec, concrete, dataset, resume, quiet, callbacks, verbose)
+        return _train_in(run, spec, concrete, dataset, resume, quiet, callbacks, verbose,
+                         concrete["data"] if data is not None else None, tracking_runs)
     except KeyboardInterrupt as e:
         e.run_dir = run.path if run else None  # for the message that says how to resume
         raise
@@ -225,10 +236,13 @@ def out_of_memory(error, concrete, source):
                      f"{suggestion}", source)
 
 
-def _train_in(run, spec, concrete, dataset, resume, quiet, callbacks, verbose):
+def _train_in(run, spec, concrete, dataset, resume, quiet, callbacks, verbose, data=None, tracking_runs=None):
     state = ab_callbacks.read_state(run.path) if resume else None
     if resume:
         _check_same_run(run, concrete)
+    record(run, spec, data)  # what `--resume` replays
+    if run.done:  # a finished run extended to more epochs: the new DONE comes after them
+        os.unlink(run.file(DONE))
     run.write_json("spec.json", spec.doc)
     run.write_json("spec.resolved.json", concrete)
     run.write_json("preprocessing.json", dataset.preprocessing)
@@ -249,7 +263,9 @@ def _train_in(run, spec, concrete, dataset, resume, quiet, callbacks, verbose):
             raise SpecErrors([memory]) from None
         metrics = _evaluate_test(built, concrete, dataset, history, train_seconds)
         _write_outputs(run, spec, built, concrete, dataset, history, metrics, precision)
-    return RunResult(run_dir=run.path, name=spec.name, metrics=metrics)
+    if tracking_runs is not None:
+        mlflow_runs.log_train_run(tracking_runs, run.path, spec.doc, concrete, history, metrics)
+    return TrainResult(run_dir=run.path, name=spec.name, metrics=metrics)
 
 
 def _fit_or_resume(built, concrete, dataset, run_dir, state, es, callbacks, verbose):
@@ -260,7 +276,7 @@ def _fit_or_resume(built, concrete, dataset, run_dir, state, es, callbacks, verb
         ab_callbacks.load_checkpoint(built.model, run_dir, es)
         initial_epoch, history, seconds = state["epoch"], state["history"], state.get("train_seconds", 0.0)
     checkpoint = ab_callbacks.EpochCheckpoint(run_dir, history, seconds, es, interval=fast_path.checkpoint_interval())
-    own = [c for c in (es, ab_callbacks.tensorboard(run_dir)) if c is not None]
+    own = [c for c in (es, tracking.tensorboard(run_dir)) if c is not None]
     if initial_epoch < epochs and not (state or {}).get("stopped"):
         start = time.perf_counter()
         fit_model(built, concrete, dataset, callbacks=own + [checkpoint] + list(callbacks), verbose=verbose,
@@ -314,12 +330,11 @@ def _write_outputs(run, spec, built, concrete, dataset, history, metrics, precis
     if any(output.target == "input" for output in outputs(concrete)):
         reports.write_reconstructions(run.file("reconstructions.png"), built.model, dataset)
     run.write_json("env.json", reports.environment(precision, concrete["training"]["seed"]))
-    run.finish()
-    ab_callbacks.remove_checkpoints(run.path)
+    run.finish()  # checkpoint.keras and state.json stay: a larger --epochs continues the run from them
 
 
 def train(spec_or_path, data=None, *, out=None, overwrite=False, resume=False, epochs=None, batch_size=None,
-          quiet=False, overrides=(), callbacks=()):
+          quiet=False, overrides=(), callbacks=(), mlflow=None):
     """Trains a spec and writes its run directory.
 
     Args:
@@ -328,27 +343,34 @@ def train(spec_or_path, data=None, *, out=None, overwrite=False, resume=False, e
         out: the run directory (default `runs/<name>-<YYYYmmdd-HHMMSS>`).
         overwrite: replace `out` if it exists.
         resume: continue the interrupted run in `out` from its last completed
-            epoch; a finished run (holding `DONE`) is left as it is.
+            epoch, with the overrides and data it was started with (`archbuilder.run.replay`;
+            those given again win); a finished run (holding `DONE`) is extended when
+            `epochs` is larger than it ran, else left as it is.
         epochs: overrides `training.epochs`.
         batch_size: overrides `training.batch_size`.
         quiet: no progress bar and no summary line.
         overrides: applied to the spec first: `PATH=VALUE` strings (`--set`) or `(path, value)` pairs.
         callbacks: more Keras callbacks for `fit`.
+        mlflow: an MLflow tracking URI (a folder such as `mlruns`, `sqlite:///m.db`,
+            `http://host:5000`): the finished run is logged there as one MLflow run.
 
     Returns:
-        The run directory's path.
+        A `TrainResult`: `.run_dir`, `.metrics`, `.history`, `.plot()`; it is path-like
+        (`os.fspath(result)` is the run directory) and shows its figures in a notebook.
 
     Raises:
         SpecErrors: an invalid spec, or one with open search spaces (use `tune`).
         DataError: data that is missing or does not fit the spec.
-        ArchbuilderError: `out` exists and neither `overwrite` nor `resume` is set.
+        ArchbuilderError: `out` exists and neither `overwrite` nor `resume` is set, or
+            `mlflow` names a store that cannot be opened (or MLflow is not installed).
     """
     result = run_training(spec_or_path, data, out=out, overwrite=overwrite, resume=resume, epochs=epochs,
-                          batch_size=batch_size, quiet=quiet, overrides=overrides, callbacks=callbacks)
+                          batch_size=batch_size, quiet=quiet, overrides=overrides, callbacks=callbacks,
+                          mlflow=mlflow)
     if not quiet:
         if result.finished_before:
-            print(f"{result.run_dir}: already finished ({DONE} exists); nothing to resume")
+            print(finished_line(result))
         else:
             print(summary_line(result))
-    return result.run_dir
+    return result
 

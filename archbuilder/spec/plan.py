@@ -2,7 +2,7 @@
 
 `plan_spec` walks the same structure the model builders build (each family's
 `plan`, with the steps of `archbuilder.format.planner`) and returns one `Node` per
-Keras layer (name, type, output shape, params, JSON path). `validate` uses it to
+Keras layer (name, type, output shape, params, JSON path, inputs). `validate` uses it to
 refuse feature maps that shrink below 1, mirror decoders that miss the input size,
 and models over `--max-params` — all before any weight exists.
 """
@@ -28,5 +28,6 @@ def plan_spec(spec):
         SpecError: a shape that cannot be built, with the JSON path at fault.
     """
     planner = Planner(spec)
-    get_family(spec["family"]).plan(planner, tuple(spec["input"]["shape"]))
-    return Plan(planner.nodes)
+    shape = tuple(spec["input"]["shape"])
+    get_family(spec["family"]).plan(planner, shape)
+    return Plan(planner.nodes, shape)

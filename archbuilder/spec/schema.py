@@ -38,9 +38,10 @@ from archbuilder.format.schema.builder import closed
 from archbuilder.format.schema.builder import prop
 from archbuilder.format.schema.vocabulary import ACTIVATION_DESCRIPTION
 
-__all__ = ["build_schema", "dumps", "write_schema", "SCHEMA_FILE"]
+__all__ = ["build_schema", "dumps", "write_schema", "SCHEMA_FILE", "NAME_PATTERN", "MAX_SIDE"]
 
 SCHEMA_FILE = pathlib.Path(__file__).parents[1] / "format" / "schema" / SCHEMA_FILENAME
+NAME_PATTERN = "^[A-Za-z0-9_-]{1,64}$"  # a spec's name: a file name on every system
 MAX_SIDE = 2**31 - 1  # an input axis larger than int32 is a typo, and keeps shape messages short
 
 
@@ -83,7 +84,7 @@ def build_schema():
     common = {
         "$schema": prop({"type": "string"}, "URI or path of this JSON Schema, for editors."),
         "spec_version": prop({"const": 1}, "Version of the spec format: 1."),
-        "name": prop({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+        "name": prop({"type": "string", "pattern": NAME_PATTERN},
                       "Name of the model: 1 to 64 letters, digits, `_` or `-`."),
         "family": prop({"type": "string", "enum": [family.name for family in families]},
                         "Architecture family: " + "; ".join(f"`{family.name}`: {family.description}"

@@ -34,10 +34,12 @@ def _family_keys(key):
 
 class _Line:
     """One schema error line; `meant` is the key an unknown key was probably meant to be,
-    `missing` the required key a line reports as absent."""
+    `missing` the required key a line reports as absent, `wrong_type` whether it says the
+    value has the wrong type."""
 
-    def __init__(self, path, message, meant=None, missing=None):
+    def __init__(self, path, message, meant=None, missing=None, wrong_type=False):
         self.path, self.message, self.meant, self.missing = path, message, meant, missing
+        self.wrong_type = wrong_type
 
 
 def _error_path(error):
@@ -82,7 +84,7 @@ def _schema_error_lines(error, doc):
     if kind == "type":
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
-        yield _Line(path, f"{_short(instance)} is not of type {expected}")
+        yield _Line(path, f"{_short(instance)} is not of type {expected}", wrong_type=True)
         return
     if kind in ("minProperties", "maxProperties") and isinstance(instance, dict) and set(instance) <= set(SPACE_KINDS):
         yield _Line(path, f"a search space has exactly one of {', '.join(map(repr, SPACE_KINDS))}")
@@ -105,9 +107,13 @@ def schema_errors(doc, source):
     # A misspelt required key is one problem: when an "unknown key ... (did you mean 'K'?)" line
     # exists for the same object, it says it, and "missing required key 'K'" would repeat it.
     meant = {(line.path, line.meant) for line in lines if line.meant}
+    # A value of the wrong type is one problem too: its range (1e300 > the int64 maximum) is moot.
+    wrong_type = {line.path for line in lines if line.wrong_type}
     seen = set()
     for line in lines:
         if line.missing is not None and (line.path, line.missing) in meant:
+            continue
+        if line.path in wrong_type and not line.wrong_type:
             continue
         if (line.path, line.message) not in seen:
             seen.add((line.path, line.message))

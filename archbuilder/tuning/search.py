@@ -21,6 +21,7 @@ Example:
 
 import contextlib
 import dataclasses
+import html
 import io
 import json
 import os
@@ -41,13 +42,19 @@ from archbuilder.errors import check_number
 from archbuilder.errors import check_path
 from archbuilder.layers.safe_load import load_model_safely
 from archbuilder.model.serving import serving_model
+from archbuilder.plotting import Shown
+from archbuilder.plotting import png_bytes
+from archbuilder.run import mlflow_runs
 from archbuilder.run import reports
 from archbuilder.run.device import precision_of
 from archbuilder.run.prepare import input_files
 from archbuilder.run.prepare import prepare_data
 from archbuilder.run.prepare import resolved_data
 from archbuilder.run.rundir import DONE
+from archbuilder.run.replay import record
+from archbuilder.run.replay import replay
 from archbuilder.run.rundir import RunDir
+from archbuilder.run.train import size_overrides
 from archbuilder.spec.load import load_spec
 from archbuilder.spec.load import resolve_files
 from archbuilder.tuning import workers as workers_module
@@ -61,7 +68,9 @@ from archbuilder.tuning.resume import reloading
 from archbuilder.tuning.settings import objective_of
 from archbuilder.tuning.settings import search_settings
 from archbuilder.tuning.settings import tuning_overrides
+from archbuilder.tuning.tracking import SearchTracker
 from archbuilder.tuning.trials import Report
+from archbuilder.tuning.trials import hyperparameter_figure
 from archbuilder.tuning.tuners import PROJECT
 from archbuilder.tuning.tuners import is_distributed_worker
 from archbuilder.tuning.tuners import make_tuner
@@ -70,8 +79,11 @@ __all__ = ["TuneResult", "tune", "best_spec"]
 
 
 @dataclasses.dataclass
-class TuneResult:
+class TuneResult(Shown):
     """What `tune` found.
+
+    In a notebook it shows itself: the best score and spec, then trials.png and the
+    score against each hyperparameter (`plot()`).
 
     Attributes:
         trials: one row per finished trial (`trial_id`, `status`, `score`, every
@@ -81,6 +93,7 @@ class TuneResult:
         run_dir: the run directory.
         objective: the metric searched, e.g. `val_accuracy`.
         best_score: its best value.
+        direction: `max` or `min`, how the objective is judged.
     """
 
     trials: object
@@ -89,6 +102,31 @@ class TuneResult:
     run_dir: str
     objective: str = None
     best_score: float = None
+    direction: str = "max"
+
+    def __fspath__(self):
+        return self.run_dir
+
+    def plot(self):
+        """The objective of each completed trial against each hyperparameter, as a matplotlib `Figure`."""
+        return hyperparameter_figure(self.trials, self.objective or "score", self.direction)
+
+    def figures(self):
+        found = []
+        path = os.path.join(self.run_dir, "trials.png")
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                found.append(f.read())
+        if self.trials is not None and len(self.trials):
+            found.append(png_bytes(self.plot()))
+        return found
+
+    def _summary_html(self):
+        completed = int((self.trials["status"] == "COMPLETED").sum()) if self.trials is not None else 0
+        score = "none" if self.best_score is None else f"{self.best_score:.4f}"
+        return (f"<p>Best {html.escape(str(self.objective))}: <b>{score}</b> ({completed} of "
+                f"{0 if self.trials is None else len(self.trials)} trials completed) in "
+                f"<code>{html.escape(self.run_dir)}</code></p>")
 
 
 # ---------------------------------------------------------------- best.json and best_model.keras
@@ -142,14 +180,18 @@ def _check_same_spec(run_dir, doc):
                                f"run's spec.json; use a new --out, or --overwrite to start again")
 
 
-def _finished_result(run):
+def _finished_result(run, objective):
     best, trials = read_finished(run)
     model = load_model_safely(run.file("best_model.keras")) if run.exists("best_model.keras") else None
-    return TuneResult(trials=trials, best_spec=best, best_model=model, run_dir=run.path)
+    scores = trials.loc[trials["status"] == "COMPLETED", "score"].dropna()
+    best_score = None if scores.empty else float(scores.max() if objective.direction == "max" else scores.min())
+    return TuneResult(trials=trials, best_spec=best, best_model=model, run_dir=run.path, objective=objective.name,
+                      best_score=best_score, direction=objective.direction)
 
 
-def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, out=None, overwrite=False,
-         resume=False, workers=None, overrides=(), seed=None, quiet=False, runs_root="runs", pack=None):
+def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, epochs=None, batch_size=None,
+         out=None, overwrite=False, resume=False, workers=None, overrides=(), seed=None, quiet=False,
+         runs_root="runs", pack=None, mlflow=None):
     """Searches a spec's search spaces with keras-tuner and writes a run directory.
 
     Args:
@@ -158,15 +200,20 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
         tuner: `random`, `grid`, `bayesian` or `hyperband` (overrides `tuning.tuner`).
         max_trials: overrides `tuning.max_trials` (not for hyperband).
         max_time: seconds after which no new trial starts (overrides `tuning.max_time`).
+        epochs: epochs of each trial (overrides `training.epochs`, as `train` takes it).
+        batch_size: overrides `training.batch_size`.
         out: the run directory (default `runs/<name>-<YYYYmmdd-HHMMSS>`).
         overwrite: replace `out` if it exists.
-        resume: continue the search in `out`: finished trials are kept, not rerun.
+        resume: continue the search in `out`: finished trials are kept, not rerun; the
+            overrides and data it was started with apply again (those given again win).
         workers: run keras-tuner's distributed mode: a chief oracle in this
             process and this many supervised worker processes (see `archbuilder.tuning.workers`).
         overrides: applied to the spec first: `PATH=VALUE` strings (`--set`) or `(path, value)` pairs.
         seed: short for the override `training.seed=N`.
         quiet: no trial table.
         pack: trials trained together on JAX, a number or `"auto"` (overrides `tuning.pack`).
+        mlflow: an MLflow tracking URI (a folder such as `mlruns`, `sqlite:///m.db`,
+            `http://host:5000`): each ended trial is logged there as one MLflow run.
 
     Returns:
         A `TuneResult`; in a worker process (`KERASTUNER_TUNER_ID` names a worker), None.
@@ -185,11 +232,13 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
     max_time = check_number("tune", "max_time", max_time)
     workers = check_int("tune", "workers", workers, minimum=0)
     seed = check_int("tune", "seed", seed, minimum=0)
+    mlflow = check_path("tune", "mlflow", mlflow)
     overrides = list(overrides) + ([("training.seed", seed)] if seed is not None else [])
+    overrides += size_overrides(epochs, batch_size)
     spec = load_spec(spec_or_path, overrides + tuning_overrides(tuner, max_trials, max_time, pack))
     policy = keras.config.dtype_policy()  # trials set the global precision policy; give it back after
     try:
-        return _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root)
+        return _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow)
     finally:
         keras.config.set_dtype_policy(policy)
 
@@ -210,7 +259,7 @@ def _write_environment(run, spec, settings):
     run.write_json("env.json", environment)
 
 
-def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
+def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow=None):
     if workers is not None and search_settings(spec)["pack"] != 1:
         raise SpecErrors([SpecError("$.tuning.pack", "packed trials run in one process; use tuning.pack or "
                                     "--workers, not both", spec.source)])
@@ -220,23 +269,31 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root):
         return workers_module.run_worker(spec, data, out)
     if resume and out is None:
         raise ArchbuilderError("--resume needs --out RUN_DIR: the run directory to continue")
+    if resume:
+        spec, data = replay(spec, data, out)  # the search's own --set, --data, ... unless given again
     inputs = input_files(spec, spec.concrete(), data)
     RunDir.check(out, overwrite=overwrite, resume=resume, inputs=inputs)
     if resume and RunDir(out).done:
         if not quiet:
             print(f"{out}: already finished ({DONE} exists); nothing to resume")
-        return _finished_result(RunDir(out))
+        return _finished_result(RunDir(out), objective_of(spec))
     if resume:
         check_project(out)
+    tracking_runs = mlflow_runs.open_runs(mlflow, spec.name)  # a bad URI fails before any trial
     with RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root, inputs=inputs,
                        command="tune") as run:
-        return _search(spec, data, run, resume, workers, quiet)
+        try:
+            return _search(spec, data, run, resume, workers, quiet, tracking_runs)
+        except KeyboardInterrupt as e:
+            e.run_dir = run.path  # for the message that says how to resume
+            raise
 
 
-def _search(spec, data, run, resume, workers, quiet):
+def _search(spec, data, run, resume, workers, quiet, tracking_runs=None):
     run_dir = run.path
     if resume:
         _check_same_spec(run_dir, spec.doc)
+    record(run, spec, resolved_data(spec, spec.concrete(), data) if data is not None else None)
     run.write_json("spec.json", spec.doc)
     if workers is not None:
         # The chief only serves the oracle while workers train: on JAX its device query (for
@@ -247,7 +304,9 @@ def _search(spec, data, run, resume, workers, quiet):
     objective = objective_of(spec)
     dataset = prepare_data(spec, data)
     hypermodel = SpecHyperModel(spec, dataset=dataset)
-    report = Report(run_dir, hypermodel, objective, quiet=quiet)
+    tracker = SearchTracker(run_dir, objective, hypermodel.space, tracking_runs,
+                            spec_of=lambda trial: best_spec(spec, hypermodel, trial, data))
+    report = Report(run_dir, hypermodel, objective, quiet=quiet, tracker=tracker)
     deadline = time.monotonic() + settings["max_time"] if settings.get("max_time") else None
     if workers is not None:
         write_job(run_dir, spec, data, quiet)
@@ -271,7 +330,7 @@ def _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet):
     completed = [t for t in oracle.trials.values() if t.status == "COMPLETED" and t.score is not None]
     failed = [r for r in rows if r["status"] != "COMPLETED"]
     result = TuneResult(trials=report.frame(rows), best_spec=None, best_model=None, run_dir=run_dir,
-                        objective=report.objective.name)
+                        objective=report.objective.name, direction=report.objective.direction)
     if completed:
         best = oracle.get_best_trials(1)[0]
         result.best_spec = best_spec(spec, hypermodel, best, data)

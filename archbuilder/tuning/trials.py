@@ -13,10 +13,12 @@ import os
 import sys
 
 from archbuilder.atomic import atomic_write_text
+from archbuilder.plotting import new_figure
+from archbuilder.run.reports import save_figure
 from archbuilder.tuning.tuners import PROJECT
 from archbuilder.tuning.tuners import RECORD
 
-__all__ = ["Report"]
+__all__ = ["Report", "trials_figure", "hyperparameter_figure", "hyperparameter_names"]
 
 def _cell(value):
     if value is None:
@@ -47,6 +49,7 @@ class Report:
         objective: the `keras_tuner.Objective`.
         stream: where the table goes (default: stdout at construction).
         quiet: no table.
+        tracker: an `archbuilder.tuning.tracking.SearchTracker` told of the search's start and each ended trial.
 
     `oracle` is set once the tuner exists.
     """
@@ -54,7 +57,7 @@ class Report:
     COLUMNS_HEAD = ("trial_id", "status", "score")
     COLUMNS_TAIL = ("params", "seconds", "worker", "error")
 
-    def __init__(self, run_dir, hypermodel, objective, stream=None, quiet=False):
+    def __init__(self, run_dir, hypermodel, objective, stream=None, quiet=False, tracker=None):
         self.run_dir = run_dir
         self.project_dir = os.path.join(run_dir, PROJECT)
         self.space = hypermodel.space
@@ -62,12 +65,15 @@ class Report:
         self.stream = stream if stream is not None else sys.stdout
         self.quiet = quiet
         self.oracle = None
+        self.tracker = tracker
 
     def _print(self, text):
         if not self.quiet:
             print(text, file=self.stream, flush=True)
 
     def header(self, settings, resumed=0):
+        if self.tracker is not None:
+            self.tracker.begin(self.oracle.get_space())
         budget = (f"{settings['max_trials']} trials" if settings["tuner"] != "hyperband"
                   else f"max_epochs {settings['max_epochs']}, factor {settings['factor']}")
         self._print(f"Search: {settings['tuner']}, {budget}, objective {self.objective.name} "
@@ -170,6 +176,8 @@ class Report:
         except OSError as e:  # a full disk must not take the oracle down with it
             print(f"archbuilder: could not write trials.csv: {e}", file=sys.stderr)
         side = self.side_record(trial.trial_id)
+        if self.tracker is not None:
+            self.tracker.trial_ended(trial, side)
         values = " ".join(f"{k}={_table_value(v)}" for k, v in self.space.values(trial.hyperparameters.values).items())
         seconds = side.get("seconds")
         if trial.status == "COMPLETED":
@@ -181,39 +189,98 @@ class Report:
                     f"{'-' if seconds is None else f'{seconds:.1f}':>7}  {values}")
 
     def write_plot(self, rows):
-        import matplotlib
+        """trials.png: the score of each trial with the best so far, and each trial's seconds."""
+        save_figure(trials_figure(rows, self.objective.name, self.objective.direction),
+                    os.path.join(self.run_dir, "trials.png"))
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
 
-        from archbuilder.run.reports import save_figure
+def trials_figure(rows, objective, direction):
+    """The score of each trial (failed ones marked), the best so far, and each trial's seconds."""
+    fig = new_figure(7, 5.5)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    ids = [r["trial_id"] for r in rows]
+    xs = list(range(len(rows)))
+    done = [(x, r["score"]) for x, r in zip(xs, rows) if r["score"] is not None]
+    if done:
+        top.scatter([x for x, _ in done], [s for _, s in done], color="#4a6fa5", label="trial", zorder=3)
+        best, line = None, []
+        pick = max if direction == "max" else min
+        for x, r in zip(xs, rows):
+            if r["score"] is not None:
+                best = r["score"] if best is None else pick(best, r["score"])
+            line.append(best)
+        top.step(xs, [float("nan") if b is None else b for b in line], where="post", color="#d1495b",
+                 label="best so far")
+        floor = min(s for _, s in done)
+        failed = [x for x, r in zip(xs, rows) if r["score"] is None]
+        if failed:
+            top.scatter(failed, [floor] * len(failed), marker="x", color="gray", label="failed", zorder=3)
+        top.legend(loc="best", fontsize=8)
+    top.set_ylabel(objective)
+    top.set_title(f"{len(rows)} trials")
+    bottom.bar(xs, [r["seconds"] or 0 for r in rows],
+               color=["#4a6fa5" if r["score"] is not None else "gray" for r in rows])
+    bottom.set_ylabel("seconds")
+    bottom.set_xlabel("trial")
+    bottom.set_xticks(xs)
+    bottom.set_xticklabels(ids, rotation=90 if len(ids) > 12 else 0, fontsize=7)
+    fig.tight_layout()
+    return fig
 
-        fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True)
-        ids = [r["trial_id"] for r in rows]
-        xs = list(range(len(rows)))
-        done = [(x, r["score"]) for x, r in zip(xs, rows) if r["score"] is not None]
-        if done:
-            top.scatter([x for x, _ in done], [s for _, s in done], color="#4a6fa5", label="trial", zorder=3)
-            best, line = None, []
-            pick = max if self.objective.direction == "max" else min
-            for x, r in zip(xs, rows):
-                if r["score"] is not None:
-                    best = r["score"] if best is None else pick(best, r["score"])
-                line.append(best)
-            top.step(xs, [float("nan") if b is None else b for b in line], where="post", color="#d1495b",
-                     label="best so far")
-            floor = min(s for _, s in done)
-            failed = [x for x, r in zip(xs, rows) if r["score"] is None]
-            if failed:
-                top.scatter(failed, [floor] * len(failed), marker="x", color="gray", label="failed", zorder=3)
-            top.legend(loc="best", fontsize=8)
-        top.set_ylabel(self.objective.name)
-        top.set_title(f"{len(rows)} trials")
-        bottom.bar(xs, [r["seconds"] or 0 for r in rows],
-                   color=["#4a6fa5" if r["score"] is not None else "gray" for r in rows])
-        bottom.set_ylabel("seconds")
-        bottom.set_xlabel("trial")
-        bottom.set_xticks(xs)
-        bottom.set_xticklabels(ids, rotation=90 if len(ids) > 12 else 0, fontsize=7)
-        fig.tight_layout()
-        save_figure(fig, os.path.join(self.run_dir, "trials.png"))
+
+def hyperparameter_names(frame):
+    """The hyperparameter columns of a trials table (between `score` and `params`; `pack` and keras-tuner's own
+    `tuner/...` left out)."""
+    fixed = set(Report.COLUMNS_HEAD) | set(Report.COLUMNS_TAIL) | {"pack"}
+    return [c for c in frame.columns if c not in fixed and not str(c).startswith("tuner/")]
+
+
+def _missing(value):
+    """An inactive hyperparameter: None in a fresh table, NaN in one read back from trials.csv."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _positions(values):
+    """x positions of a panel's values and its tick labels (None for a number line)."""
+    if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return [float(v) for v in values], None
+    labels = sorted({_cell(v) for v in values})
+    return [labels.index(_cell(v)) for v in values], labels
+
+
+def hyperparameter_figure(frame, objective, direction="max", columns=4):
+    """The score of every completed trial against each hyperparameter, one panel each; the best trial in red.
+
+    Numbers are drawn on a number line (a log scale when they span more than 50x), other
+    values (strings, booleans, null) as categories. A trial where a hyperparameter is
+    inactive (a repetition beyond the searched count) has no point in that panel.
+    """
+    import pandas as pd
+
+    names = hyperparameter_names(frame) or ["trial_id"]
+    done = frame[(frame["status"] == "COMPLETED") & pd.to_numeric(frame["score"], errors="coerce").notna()]
+    scores = done["score"].astype(float).tolist()
+    best = (max if direction == "max" else min)(range(len(scores)), key=scores.__getitem__) if scores else None
+    columns = min(columns, len(names))
+    fig = new_figure(3.2 * columns, 2.6 * -(-len(names) // columns))
+    axes = fig.subplots(-(-len(names) // columns), columns, squeeze=False, sharey=True)
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    for ax, name in zip(axes.flat, names):
+        points = [(v, s, j == best) for j, (v, s) in enumerate(zip(done[name].tolist(), scores)) if not _missing(v)]
+        xs, labels = _positions([v for v, _, _ in points])
+        if labels is not None:
+            ax.set_xticks(range(len(labels)), labels, fontsize=8)
+            ax.set_xlim(-0.5, len(labels) - 0.5)
+        elif xs and min(xs) > 0 and max(xs) / min(xs) > 50:
+            ax.set_xscale("log")
+        ax.scatter(xs, [s for _, s, _ in points], color="#4a6fa5", zorder=3)
+        ax.scatter([x for x, (_, _, b) in zip(xs, points) if b], [s for _, s, b in points if b], color="#d1495b",
+                   zorder=4, label="best")
+        ax.set_xlabel(name, fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(objective)
+    fig.suptitle(f"{objective} of {len(scores)} completed trials against each hyperparameter", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -28,6 +28,7 @@ from archbuilder.atomic import atomic_write_text
 from archbuilder.errors import SpecError
 from archbuilder.errors import SpecErrors
 from archbuilder.format.schema.vocabulary import TUNERS
+from archbuilder.run import tracking
 from archbuilder.tuning.hypermodel import check_finite
 from archbuilder.tuning.oracles import make_oracle
 from archbuilder.tuning.pack_search import search_in_packs
@@ -175,8 +176,10 @@ class _SafeTuner(keras_tuner.Tuner):
         """The keyword arguments `HyperModel.fit` gets for `trial` (hyperband adds its round's epochs)."""
         return dict(kwargs)
 
-    def _callbacks(self, trial, checkpoint, callbacks):
-        return self._deepcopy_callbacks(callbacks) + [_EpochTunerCallback(self, trial), checkpoint]
+    def _callbacks(self, trial, checkpoint, callbacks, execution):
+        # The trial's TensorBoard scalars: RUN/logs/trial_ID (execution<k> inside it after the first).
+        scalars = tracking.trial_scalars(os.path.dirname(self.project_dir), trial.trial_id, execution)
+        return self._deepcopy_callbacks(callbacks) + [_EpochTunerCallback(self, trial), checkpoint, scalars]
 
     def checkpoint(self, trial):
         """The callback that keeps `trial`'s best epoch's weights (one per trial, shared by its executions)."""
@@ -189,7 +192,7 @@ class _SafeTuner(keras_tuner.Tuner):
         histories = []
         for execution in range(self.executions_per_trial):
             copied = copy.copy(kwargs)
-            copied["callbacks"] = self._callbacks(trial, checkpoint, original_callbacks)
+            copied["callbacks"] = self._callbacks(trial, checkpoint, original_callbacks, execution)
             self.hypermodel.execution = execution
             histories.append(self._build_and_fit_model(trial, *args, **copied))
         return histories
@@ -268,7 +271,7 @@ class _SafeTuner(keras_tuner.Tuner):
         model = self._build(hp, collect=False)
         concrete = self.hypermodel.trial_concrete(hp, model)  # before the next build replaces the last one
         kwargs = self.trial_fit_kwargs(trial, fit_kwargs)
-        kwargs["callbacks"] = self._callbacks(trial, checkpoint, kwargs.pop("callbacks", []))
+        kwargs["callbacks"] = self._callbacks(trial, checkpoint, kwargs.pop("callbacks", []), execution)
         return model, self.hypermodel.fit_arguments(hp, model, *fit_args, **kwargs), concrete
 
     def end_packed_trial(self, trial, histories, concretes, model, params, error, start, share, pack):

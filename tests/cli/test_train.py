@@ -114,7 +114,8 @@ def test_usage_and_user_errors(trained, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.startswith(f"{trained['spec']}: $.layers[0].units: ")
     result = invoke("train", trained["spec"], "--data", "nope.npz", "--out", str(tmp_path / "r2"))
-    assert result.exit_code == 1 and result.stderr.strip() == "nope.npz: no such file or folder"
+    assert result.exit_code == 2  # a file named on the command line that is not there, as a missing SPEC
+    assert result.stderr.splitlines()[-1] == "Error: Invalid value for '--data': nope.npz: no such file or folder"
     result = invoke("evaluate", str(tmp_path))
     assert result.exit_code == 1 and "no model.keras" in result.stderr
 
@@ -149,14 +150,27 @@ def test_compare_prints_the_markdown_table(tmp_path):
     a = write_spec(tmp_path, name="small")
     b = write_spec(tmp_path, name="wide")
     out = str(tmp_path / "cmp")
-    result = invoke("compare", a, b, "--epochs", "1", "--batch-size", "32", "--out", out, "--quiet")
+    result = invoke("compare", a, b, "--data", str(tmp_path / "small.npz"), "--epochs", "1", "--batch-size", "32",
+                    "--out", out, "--quiet")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[:2] == ["| Architecture | Accuracy | Params | Train time |", "| --- | ---: | ---: | ---: |"]
     assert [line.split(" | ")[0] for line in lines[2:]] == ["| small", "| wide"]
     assert f"wrote {out}/comparison.csv, {out}/comparison.png" in result.stderr
-    assert "Epoch" not in result.stderr  # --quiet
+    assert "Epoch" not in result.stderr and "note:" not in result.stderr  # --quiet; one data set
     assert len(pd.read_csv(os.path.join(out, "comparison.csv"))) == 2
+
+
+def test_compare_says_when_the_specs_trained_on_different_data(tmp_path):
+    a = write_spec(tmp_path, name="small")
+    b = write_spec(tmp_path, name="wide")  # its own wide.npz
+    result = invoke("compare", a, b, "--epochs", "1", "--batch-size", "32", "--out", str(tmp_path / "c"), "--quiet")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "| Architecture | Accuracy | Data | Params | Train time |"
+    assert [line.split(" | ")[2] for line in lines[2:]] == ["small.npz", "wide.npz"]
+    assert ("note: the specs trained on different data, so their scores are not comparable: small.npz: small; "
+            "wide.npz: wide; pass --data to train every spec on the same data") in result.stderr.splitlines()
 
 
 def test_commands_are_exported():
@@ -199,5 +213,5 @@ def test_sigkill_then_resume_as_real_subprocesses(tmp_path):
     assert m and m["epochs"] == "6" and m["dir"] == out, resumed.stdout
     history = pd.read_csv(os.path.join(out, "history.csv"))
     assert history["epoch"].tolist() == list(range(1, 7))
-    assert os.path.exists(os.path.join(out, "DONE")) and not os.path.exists(state)
+    assert os.path.exists(os.path.join(out, "DONE")) and os.path.exists(state)  # kept: --epochs can extend it
     _complete(out)

@@ -56,8 +56,8 @@ def test_the_defaults_and_refusals():
 
 
 def test_new_asks_the_design_of_a_table_model():
-    answers = iter(["tab", "13", "2", "16 8", "tanh", "3"])
-    doc = ask_spec("mlp", ask=lambda question, default=None, type=None: (type or str)(next(answers)))
+    answers = iter(["tab", "none", "13", "2", "16 8", "tanh", "3"])
+    doc = ask_spec("mlp", ask=lambda question, default=None: next(answers))
     assert doc == {"spec_version": 1, "name": "tab", "family": "mlp", "input": {"shape": [13]},
                    "activation": "tanh", "dense": [{"units": 16}, {"units": 8}], "output": {"units": 3}}
     assert load_spec(doc).plan.params == 13 * 16 + 16 + 16 * 8 + 8 + 8 * 3 + 3

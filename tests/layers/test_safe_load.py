@@ -15,6 +15,7 @@ import zipfile
 import pytest
 
 from archbuilder.errors import ArchbuilderError
+from archbuilder.layers.model_count import count_model
 from archbuilder.layers.safe_load import ModelFileError
 from archbuilder.layers.safe_load import UnsafeModelError
 from archbuilder.layers.safe_load import load_model_safely
@@ -294,7 +295,8 @@ def test_plain_keras_models_load(tmp_path):
 
 def test_models_with_archbuilder_layers_load(tmp_path):
     inputs = keras.Input((6,))
-    code = ab_layers.ContractivePenalty(1e-3)(ab_layers.ContractiveDense(3, activation="sigmoid")(inputs))
+    hidden = ab_layers.ContractiveDense(4, activation="relu")(inputs)  # a two-layer contractive encoder
+    code = ab_layers.ContractivePenalty(1e-3)(ab_layers.ContractiveDense(3, activation="sigmoid")(hidden))
     code = ab_layers.ActivityL1(1e-3)(code)
     code = ab_layers.KLSparsity(0.1, 1e-3)(code)
     model = keras.Model(inputs, keras.layers.Dense(6)(code))
@@ -305,6 +307,7 @@ def test_models_with_archbuilder_layers_load(tmp_path):
     assert {"archbuilder>ActivityL1", "archbuilder>KLSparsity", "archbuilder>ContractiveDense",
             "archbuilder>ContractivePenalty"} <= names
     assert unsafe_objects(config) == []
+    assert count_model(config).params == model.count_params()
     loaded = load_model_safely(path)
     assert [type(layer).__name__ for layer in loaded.layers] == [type(layer).__name__ for layer in model.layers]
 

@@ -16,11 +16,3 @@ def test_a_state_without_its_checkpoint_or_unreadable_is_refused(tmp_path):
     (tmp_path / callbacks.STATE).write_text("{")
     with pytest.raises(ArchbuilderError, match="cannot resume: unreadable state"):
         callbacks.read_state(str(tmp_path))
-
-
-def test_a_finished_run_drops_its_resume_files(tmp_path):
-    for name in (callbacks.CHECKPOINT, callbacks.BEST, callbacks.STATE, "model.keras"):
-        (tmp_path / name).write_text("x")
-    callbacks.remove_checkpoints(str(tmp_path))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]
-    callbacks.remove_checkpoints(str(tmp_path))  # nothing left to drop: no error

@@ -21,7 +21,7 @@ from archbuilder.run.fit import build_for_training
 from archbuilder.run.fit import class_weights
 from archbuilder.run.train import run_training
 from archbuilder.run.device import set_precision
-from archbuilder.run.train import summary_line
+from archbuilder.run.train_result import summary_line
 from archbuilder.run.train import train
 
 MNIST1D = {"dataset": "mnist1d", "max_samples": 300}
@@ -45,7 +45,8 @@ CUSTOM = {"spec_version": 1, "name": "tiny_mlp", "family": "custom", "input": {"
 
 RUN_FILES = {"run.json", "spec.json", "spec.resolved.json", "model.keras", "preprocessing.json", "summary.txt",
              "history.csv", "metrics.json", "curves.png", "env.json", "logs", "DONE",
-             "report.json", "confusion.csv", "confusion.png"}  # the evaluation report of a classifier
+             "report.json", "confusion.csv", "confusion.png",  # the evaluation report of a classifier
+             "checkpoint.keras", "state.json"}  # kept after DONE: a larger --epochs extends the run
 METRIC_KEYS = {"test_loss", "params", "trainable_params", "train_seconds", "epochs_run"}
 
 
@@ -92,7 +93,7 @@ def test_one_run_per_family(tmp_path, spec, extra_files, metric):
     out = str(tmp_path / "run")
     result = run_training(spec, out=out, quiet=True)
     assert result.run_dir == out
-    assert set(os.listdir(out)) == RUN_FILES | extra_files  # checkpoint.keras / state.json removed after DONE
+    assert set(os.listdir(out)) == RUN_FILES | extra_files
     metrics = read_json(os.path.join(out, "metrics.json"))
     assert METRIC_KEYS | {metric} <= set(metrics)
     assert 0.0 <= metrics[metric] <= 1.0 and metrics["epochs_run"] == 1
@@ -176,7 +177,8 @@ def test_resume_continues_from_last_completed_epoch(tmp_path):
     assert recorder.iterations == 2 * steps  # the optimizer's state came back with the weights
     assert [r["epoch"] for r in history_rows(out)] == ["1", "2", "3"]
     assert result.metrics["epochs_run"] == 3
-    assert "DONE" in os.listdir(out) and not {"checkpoint.keras", "state.json"} & set(os.listdir(out))
+    assert "DONE" in os.listdir(out) and {"checkpoint.keras", "state.json"} <= set(os.listdir(out))
+    assert read_json(os.path.join(out, "state.json"))["epoch"] == 3
 
     # A finished run is left alone.
     stamp = os.path.getmtime(os.path.join(out, "model.keras"))
@@ -196,7 +198,7 @@ def test_resume_keeps_early_stopping_best_weights(tmp_path):
     assert os.path.exists(os.path.join(out, "best.keras"))
     result = run_training(spec, out=out, resume=True, quiet=True)
     assert result.metrics["epochs_run"] == 3 and os.path.exists(os.path.join(out, "DONE"))
-    assert not os.path.exists(os.path.join(out, "best.keras"))
+    assert os.path.exists(os.path.join(out, "best.keras"))  # kept with the checkpoint, for an extension
 
 
 def _interrupted_run(out):

@@ -80,8 +80,29 @@ def test_cnn_strides_and_residual_shortcuts():
         ("conv_0_shortcut", "Conv2D", (4, 4, 8), 4 * 8 + 8, "$.conv[0]"),  # 1x1 projection, strides 2
         ("conv_0_shortcut_bn", "BatchNormalization", (4, 4, 8), 32, "$.conv[0]"),
     ]
-    assert [n.name for n in p.nodes[4:]] == ["conv_1_conv", "global_pool", "output"]  # identity shortcut
+    assert table(p)[4] == ("conv_0_add", "Add", (4, 4, 8), 0, "$.conv[0]")
+    assert [n.name for n in p.nodes[5:]] == ["conv_1_conv", "conv_1_add", "global_pool", "output"]  # identity
     assert p.nodes[-2].type == "GlobalMaxPooling2D"
+    assert p.edges() == [
+        ("input", "conv_0_conv"), ("conv_0_conv", "conv_0_bn"),
+        ("input", "conv_0_shortcut"), ("conv_0_shortcut", "conv_0_shortcut_bn"),  # the projection, beside
+        ("conv_0_bn", "conv_0_add"), ("conv_0_shortcut_bn", "conv_0_add"),
+        ("conv_0_add", "conv_1_conv"), ("conv_1_conv", "conv_1_add"), ("conv_0_add", "conv_1_add"),  # identity
+        ("conv_1_add", "global_pool"), ("global_pool", "output")]
+
+
+def test_mlp_residual_merges():
+    p = plan("mlp", [6], dense=[{"units": 4, "residual": True}, {"units": 4, "residual": True, "batch_norm": True}],
+             output={"units": 2})
+    assert [(n.name, n.type, n.inputs) for n in p.nodes] == [
+        ("dense_0", "Dense", ("input",)),
+        ("dense_0_shortcut", "Dense", ("input",)),  # 6 -> 4: a projection
+        ("dense_0_add", "Add", ("dense_0", "dense_0_shortcut")),
+        ("dense_1", "Dense", ("dense_0_add",)),
+        ("dense_1_bn", "BatchNormalization", ("dense_1",)),
+        ("dense_1_add", "Add", ("dense_1_bn", "dense_0_add")),  # 4 -> 4: the block's input itself
+        ("output", "Dense", ("dense_1_add",))]
+    assert p.params == (6 * 4 + 4) * 2 + (4 * 4 + 4) + 16 + (4 * 2 + 2)
 
 
 def test_cnn_backbone():
@@ -132,6 +153,7 @@ def test_dense_autoencoder_on_an_image_with_a_head():
         ("head_dense_0", "Dense", (4,), 8 * 4 + 4, "$.head.dense[0]"),
         ("head", "Dense", (3,), 4 * 3 + 3, "$.head"),
     ]
+    assert p.nodes[-2].inputs == ("bottleneck",)  # the head branches off the code, beside the decoder
 
 
 def test_conv_autoencoder_with_a_bottleneck():
@@ -167,6 +189,9 @@ def test_custom_graph():
         ("layers_4", "Dropout", (100,), 0, "$.layers[4]"),
         ("layers_5", "Dense", (10,), 1010, "$.layers[5]"),
     ]
+    assert p.edges() == [("input", "h1"), ("h1", "h2"), ("h1", "sum"), ("h2", "sum"), ("sum", "norm"),
+                         ("norm", "layers_4"), ("layers_4", "layers_5")]
+    assert p.input_shape == (40,)
     p = plan("custom", [10, 10, 3], layers=[
         {"type": "Conv2D", "filters": 4, "kernel_size": 3},
         {"type": "MaxPooling2D"},
@@ -324,12 +349,16 @@ def test_repetition_errors_point_into_the_repeat_form():
 
 
 def test_huge_models_get_a_short_message():
-    path, message = plan_error("custom", [10**90], layers=[{"type": "Dense", "units": 10**90}])
-    assert path == "$.input.shape[0]" and "maximum" in message
-    path, message = plan_error("custom", [2**31 - 1], layers=[{"type": "Dense", "units": 10**99},
-                                                               {"type": "Dense", "units": 10**99}])
+    doc = {"spec_version": 1, "name": "t", "family": "custom", "input": {"shape": [10**90]},
+           "layers": [{"type": "Dense", "units": 10**90}]}
+    with pytest.raises(SpecErrors) as info:
+        load_spec(doc)
+    assert sorted(error.path for error in info.value.errors) == ["$.input.shape[0]", "$.layers[0].units"]
+    assert all("is greater than the maximum of" in error.message for error in info.value.errors)
+    path, message = plan_error("custom", [2**31 - 1], layers=[{"type": "Dense", "units": 2**62},
+                                                               {"type": "Dense", "units": 2**62}])
     assert path == "$.layers[1]" and len(message) < 300
-    assert message.startswith("the model has 1.00e+198 parameters, over the limit of 1,000,000,000")
+    assert message.startswith("the model has 2.13e+37 parameters, over the limit of 1,000,000,000")
 
 
 def test_too_many_params_names_the_layer_and_the_total():

@@ -169,10 +169,12 @@ SEARCH = {"spec_version": 1, "name": "packed", "family": "cnn", "input": {"shape
 COMPARE_SCRIPT = r"""
 import glob
 import h5py
+sys.path.insert(0, "tests")
+import tracking_check
 import archbuilder
 from archbuilder.spec.load import load_spec
 spec = json.loads(sys.argv[1])
-out = {}
+out, curves = {}, {}
 for pack in (1, 3):
     run = os.path.join(tempfile.mkdtemp(), "run")
     archbuilder.tune(load_spec(spec), out=run, quiet=True, pack=pack)
@@ -189,6 +191,8 @@ for pack in (1, 3):
         rows = list(csv.DictReader(f))
     with open(run + "/env.json") as f:
         env = json.load(f)
+    curves[pack] = {f"{t}/{split}": tracking_check.scalars(f"{run}/logs/trial_{t}/{split}") for t in trials
+                    for split in ("train", "validation")}
     out[pack] = (trials, rows, env)
 (seq, seq_rows, _), (packed, rows, env) = out[1], out[3]
 print("RESULT " + json.dumps({
@@ -200,6 +204,8 @@ print("RESULT " + json.dumps({
              for t in seq},
     "packs": [row["pack"] for row in rows], "sequential_columns": list(seq_rows[0]), "env": env["pack"],
     "errors": [row["error"] for row in rows],
+    "curves": [json.dumps(curves[1], sort_keys=True), json.dumps(curves[3], sort_keys=True)],
+    "epochs": {t: len(c.get("epoch_loss", [])) for t, c in curves[3].items() if t.endswith("/validation")},
 }))
 """
 
@@ -217,6 +223,8 @@ def test_a_packed_search_gives_the_trials_scores_and_checkpoints_of_the_same_sea
     assert out["packs"] == ["0", "0", "0", "3", "3", "3"]  # each row names its pack's first trial
     assert "pack" not in out["sequential_columns"]
     assert out["env"] == {"size": 3, "program": "one program per step"}
+    assert out["curves"][0] == out["curves"][1]  # each member's TensorBoard curves, as trained alone
+    assert sorted(set(out["epochs"].values())) == [1, 2, 4]  # the NaN member, the early-stopped one, the others
 
 
 # ---------------------------------------------------------------- JAX: killed mid-pack, resumed

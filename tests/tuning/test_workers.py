@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import archbuilder
+import tracking_check
 from archbuilder.tuning.workers import Supervisor
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find the workers")
@@ -67,6 +68,12 @@ def test_two_workers_share_the_search(tmp_path):
     table = [line.split()[0] for line in stdout.splitlines() if line.split()[:1] in (["0"], ["1"], ["2"], ["3"])]
     assert sorted(table) == ["0", "1", "2", "3"]  # one table line per trial, nothing else in between
     assert os.path.exists(out / "tuner" / "logs" / "tuner0.log")
+    # TensorBoard: the workers wrote each trial's curves, the chief its HParams session.
+    board = tracking_check.dashboard(str(out / "logs"))
+    assert sorted(board["sessions"]) == [f"trial_{r['trial_id']}" for r in rows]
+    for r in rows:
+        curves = tracking_check.scalars(str(out / "logs" / f"trial_{r['trial_id']}" / "validation"))
+        assert max(v for _, v in curves["epoch_accuracy"]) == pytest.approx(float(r["score"]), rel=1e-6)
 
 
 def _worker_pid(chief_pid, tuner_id):

@@ -16,11 +16,11 @@ def plan(planner, shape):
     if not conv and len(shape) > 1:
         shape = planner.add("flatten", "Flatten", (math.prod(shape),), 0, "$.input")
     shape = planner.layer_items(shape, spec["encoder"], "encoder")
-    code = shape
+    code, code_node = shape, planner.last
     if spec["bottleneck"]:
         units = spec["bottleneck"]["units"]
         flat = planner.flatten(shape, "$.bottleneck", "bottleneck_flatten") if len(shape) > 1 else shape
-        code = planner.dense(flat, units, "$.bottleneck", "bottleneck")
+        code, code_node = planner.dense(flat, units, "$.bottleneck", "bottleneck"), "bottleneck"
         if len(shape) > 1:
             planner.dense(code, flat[0], "$.bottleneck", "bottleneck_expand")
     decoded = planner.layer_items(shape if spec["bottleneck"] and len(shape) > 1 else code, spec["decoder"],
@@ -28,6 +28,7 @@ def plan(planner, shape):
     _reconstruction(planner, decoded, input_shape, conv)
     if spec["head"]:
         head = spec["head"]
+        planner.last = code_node  # the head is a classifier on the code, beside the decoder
         head_in = code if len(code) == 1 else planner.flatten(code, "$.head", "head_flatten")
         head_in = planner.layer_items(head_in, head["dense"], "head.dense")
         planner.dense(head_in, head["units"], "$.head", "head")

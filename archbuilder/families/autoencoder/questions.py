@@ -1,4 +1,7 @@
-"""`archbuilder new autoencoder`: the design steps of an autoencoder, in the seed's words."""
+"""`archbuilder new autoencoder`: the design questions of an autoencoder: data, layers, bottleneck, variant."""
+
+from archbuilder.families.autoencoder.schema import VARIANTS
+from archbuilder.format.schema.vocabulary import ACTIVATIONS
 
 __all__ = ["questions"]
 
@@ -7,16 +10,19 @@ _PENALTIES = {"sparse": {"sparsity": {"l1": 1e-5}}, "contractive": {"contractive
 
 
 def questions(q):
-    shape = q("Input size (e.g. 784, or 28 28 1)", [40], list)
-    encoder = q("Units of each encoding layer", [32, 16], list)
-    activation = q("Activation", "relu")
-    bottleneck = q("Units in the bottleneck", 8, int)
-    mirror = q("Decoding layers mirror the encoding layers? (y/n)", "y")
-    if mirror.lower().startswith("y"):
+    data = q.data("mnist1d", labels=False)
+    shape = q.size("Input size (e.g. 784, or 28x28x1)", [40])
+    n_encoder = q.number("Number of encoding layers", 2)
+    encoder = q.each("Units", "encoding layer", [max(32 // 2**i, 4) for i in range(n_encoder)], n_encoder)
+    activation = q.choice("Activation", ACTIVATIONS, "relu")
+    bottleneck = q.number("Units in the bottleneck", 8)
+    if q.yes("Decoding layers mirror the encoding layers?", True):
         decoder = "mirror"
     else:
-        decoder = [{"units": u} for u in q("Units of each decoding layer", encoder[::-1], list)]
-    variant = q("Variant (plain, sparse, contractive, denoising)", "plain")
+        n_decoder = q.number("Number of decoding layers", n_encoder)
+        default = (encoder[::-1] + [encoder[0]] * n_decoder)[:n_decoder]
+        decoder = [{"units": u} for u in q.each("Units", "decoding layer", default, n_decoder)]
+    variant = q.choice("Variant", list(VARIANTS), "plain")
     return {
         "input": {"shape": shape}, "activation": activation,
         "encoder": [{"units": u} for u in encoder],
@@ -24,5 +30,5 @@ def questions(q):
         "decoder": decoder,
         "variant": variant,
         **_PENALTIES.get(variant, {}),
-        "data": {"dataset": "mnist1d"},
+        "data": data,
     }

@@ -1,6 +1,6 @@
 """The `autoencoder` family's schema section.
 
-The seed's steps: number of encoding and decoding layers; activation; units in the
+The design steps: number of encoding and decoding layers; activation; units in the
 bottleneck. Dense items or conv items (as in `cnn`), not mixed.
 """
 

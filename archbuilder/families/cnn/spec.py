@@ -1,6 +1,6 @@
 """The `cnn` family's spec side: schema section, defaults, checks, outputs (no backend).
 
-The seed's steps: input size; number and size of conv and pooling layers;
+The design steps: input size; number and size of conv and pooling layers;
 activation; number of fully connected layers and units. The conv dimension follows
 the input rank: `[L, C]` -> Conv1D, `[H, W, C]` -> Conv2D, `[D, H, W, C]` -> Conv3D.
 """

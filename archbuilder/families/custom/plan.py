@@ -25,6 +25,6 @@ def plan(planner, shape):
             out, params, frozen = layer_node(layer, in_shapes if isinstance(inputs, list) else in_shapes[0])
         except ShapeError as e:
             raise SpecError(path, str(e)) from None
-        planner.add(name, layer["type"], out, params, path, frozen)
+        planner.add(name, layer["type"], out, params, path, frozen, inputs=names)
         shapes[name] = out
         previous = name

@@ -1,6 +1,6 @@
 """The `rnn` family's spec side: schema section, defaults, checks, outputs (no backend).
 
-The seed's steps: type of RNN (Simple RNN, LSTM, GRU); units in the hidden layer;
+The design steps: type of RNN (Simple RNN, LSTM, GRU); units in the hidden layer;
 its activation; number of output units.
 """
 

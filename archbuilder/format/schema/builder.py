@@ -86,7 +86,7 @@ class Builder:
         return plain, self.space(plain, plain)
 
     def space(self, schema, items):
-        """The search spaces a value may be replaced by (design.md 1.7); `items` is the value schema."""
+        """The search spaces a value may be replaced by (`choice`, `int`, `float`, `bool`); `items` is the value schema."""
         types = _types(schema)
         props = {"choice": {"description": "Candidate values, all of one JSON type (or null and one type).",
                             "type": "array", "minItems": 1, "uniqueItems": True, "items": copy.deepcopy(items)}}
