@@ -3,7 +3,7 @@
 # Needs carry/ from bench/fetch_wheels.sh. Usage: bash bench/gpu_run.sh [train|overhead|tune|pack|all]
 # `pack` (bench 5, issue 13) fits one 10-minute command: 32 Fashion-MNIST trials x 2 epochs, hand-written
 # keras-tuner against `--pack 32` with lax.scan epochs (the GPU default), then one program per step.
-# SMOKE=1 shrinks the benches to a quick check (bench 5: 4 trials x 1 epoch on 1,000 images), e.g. on a CPU;
+# SMOKE=1 shrinks the benches to a quick check (bench 5: 2 trials x 1 epoch on 180 images), e.g. on a CPU;
 # without carry/wheels the packages already installed are used.
 set -euo pipefail
 cd "$(dirname "$0")/.."

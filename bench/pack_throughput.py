@@ -18,7 +18,7 @@ is the best trial's `val_accuracy`. Repeated for each seed; means are printed.
     KERAS_BACKEND=jax python bench/pack_throughput.py --memory            # peak RSS after 1 and 4 packs of 4
     KERAS_BACKEND=jax python bench/pack_throughput.py --fashion --pack 32 --trials 32 --epochs 2 --seeds 1 --skip-sequential --scan-both
         (the GPU run, bench/gpu_run.sh pack: the packed search with lax.scan epochs, then one program per step)
-    SMOKE=1 ...                                                            # 4 trials x 1 epoch, a quick check
+    SMOKE=1 ...                    # 4 trials x 1 epoch on 1,000 samples (--fashion: 2 on 180), a quick check
 
 `--fashion`: the Fashion-MNIST reference CNN of the reference baseline script (reference_baseline.py, $REFERENCE_BASELINE)
 (f=32, units=256, batch 128, validation on the last 10,000 training images) with the
@@ -43,6 +43,11 @@ from common import table
 RATE = {"float": {"min": 1e-3, "max": 3e-2, "sampling": "log"}}
 L2 = {"float": {"min": 1e-5, "max": 1e-3, "sampling": "log"}}
 SEED = {"int": {"min": 1, "max": 1000}}
+# SMOKE=1's trials and samples (MNIST-1D, Fashion-MNIST). Fashion-MNIST's: a pack of 2, each epoch one full
+# batch of 128 and a partial one, as a CPU runs the GPU run's lax.scan epochs (convolutions inside a loop) on a
+# very slow path: the GPU command then runs through on a CPU in minutes.
+SMOKE_TRIALS = {False: 4, True: 2}
+SMOKE_SAMPLES = {False: 1000, True: 180}
 
 
 def spec(fashion, trials, epochs):
@@ -57,7 +62,7 @@ def spec(fashion, trials, epochs):
         conv = [{"filters": 25, "kernel_size": 5, "strides": 2}] * 3
         shape, dense, data, batch, split = [40, 1], [], {"dataset": "mnist1d"}, 100, 0.1
     if SMOKE:
-        data = {**data, "max_samples": 1000}
+        data = {**data, "max_samples": SMOKE_SAMPLES[fashion]}
     return {"spec_version": 1, "name": "pack_bench", "family": "cnn", "input": {"shape": shape},
             "regularization": {"l2": L2}, "conv": conv, "dense": dense, "output": {"units": 10}, "data": data,
             "training": {"epochs": epochs, "batch_size": batch, "validation_split": split, "seed": SEED,
@@ -78,7 +83,9 @@ if args["fashion"]:
     import reference_baseline
     reference_baseline.SMOKE = args["smoke"]
     x, y, _, _ = reference_baseline.load()
-    n_val = 10000 if not args["smoke"] else 256
+    if args["smoke"]:
+        x, y = x[:args["smoke_samples"]], y[:args["smoke_samples"]]
+    n_val = 10000 if not args["smoke"] else len(x) // 6
     x_val, y_val, x, y = x[-n_val:], y[-n_val:], x[:-n_val], y[:-n_val]
     batch = 128
 else:
@@ -86,7 +93,7 @@ else:
     d = mnist1d.data.make_dataset(mnist1d.data.get_dataset_args())
     x, y = d["x"].astype("float32")[..., None], d["y"].astype("int64")
     if args["smoke"]:
-        x, y = x[:1000], y[:1000]
+        x, y = x[:args["smoke_samples"]], y[:args["smoke_samples"]]
     cut = int(len(x) * 0.9)
     x, y, x_val, y_val = x[:cut], y[:cut], x[cut:], y[cut:]
     batch = 100
@@ -142,7 +149,7 @@ def _result(script, payload, env=None):
 
 
 def throughput(args):
-    trials, epochs = (4, 1) if SMOKE else (args.trials, args.epochs)
+    trials, epochs = (SMOKE_TRIALS[args.fashion], 1) if SMOKE else (args.trials, args.epochs)
     doc = spec(args.fashion, trials, epochs)
     baseline = os.environ.get("REFERENCE_BASELINE", os.path.join(ROOT, "bench", "reference_baseline.py"))
     sequential = "archbuilder tune (pack 1)"
@@ -154,7 +161,8 @@ def throughput(args):
             **{name: [] for name in packed}}
     names = list(runs)
     for seed in args.seeds:
-        common = {"seed": seed, "trials": trials, "epochs": epochs, "fashion": args.fashion, "smoke": SMOKE}
+        common = {"seed": seed, "trials": trials, "epochs": epochs, "fashion": args.fashion, "smoke": SMOKE,
+                  "smoke_samples": SMOKE_SAMPLES[args.fashion]}
         runs[names[0]].append(_result(KERAS_TUNER, {**common, "baseline": os.path.abspath(baseline)}))
         if sequential in runs:
             runs[sequential].append(_result(ARCHBUILDER, {**common, "spec": doc, "pack": 1}))

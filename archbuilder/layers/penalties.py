@@ -173,15 +173,28 @@ def _code_side_frobenius(slopes, kernels):
     first_slope, first_kernel = slopes[0], kernels[0]
     if len(kernels) == 1:  # ‖D W^T‖²_F = Σ_u s_u² Σ_i W_iu²
         return ops.sum(ops.square(first_slope) * ops.sum(ops.square(first_kernel), axis=0), axis=-1)
+    code = kernels[-1].shape[1]
+    # The rows of every sample's product stacked as one (batch · code, width) matrix: each
+    # step is then one 2-D matmul against the shared kernel, whose gradient is one more.
+    # (A (batch, code, width) @ kernel product has a kernel gradient contracted over two
+    # axes, which XLA computes about 1.5x slower on the CPU.)
     product = ops.expand_dims(slopes[-1], -1) * ops.expand_dims(ops.transpose(kernels[-1]), 0)
     for slope, kernel in zip(slopes[-2:0:-1], kernels[-2:0:-1]):
-        product = ops.matmul(product * ops.expand_dims(slope, 1), ops.transpose(kernel))
-    product = product * ops.expand_dims(first_slope, 1)  # (batch, code, first units)
+        product = ops.matmul(_rows(product * ops.expand_dims(slope, 1)), ops.transpose(kernel))
+        product = ops.reshape(product, (-1, code, kernel.shape[0]))
+    product = _rows(product * ops.expand_dims(first_slope, 1))  # (batch · code, first units)
     inputs, units = first_kernel.shape
     if inputs > units:
         gram = ops.matmul(ops.transpose(first_kernel), first_kernel)
-        return ops.sum(ops.matmul(product, gram) * product, axis=(1, 2))
-    return ops.sum(ops.square(ops.matmul(product, ops.transpose(first_kernel))), axis=(1, 2))
+        squares = ops.sum(ops.matmul(product, gram) * product, axis=-1)
+    else:
+        squares = ops.sum(ops.square(ops.matmul(product, ops.transpose(first_kernel))), axis=-1)
+    return ops.sum(ops.reshape(squares, (-1, code)), axis=-1)
+
+
+def _rows(product):
+    """`(batch, code, width)` as `(batch · code, width)`."""
+    return ops.reshape(product, (-1, product.shape[-1]))
 
 
 @_register

@@ -218,9 +218,10 @@ def _tuples(state):
 
 
 def _gather(data, orders):
-    """Each member's batch: its rows of the device data (one small program, so a step gets buffers as in `fit`).
+    """Each member's batch: its rows of the device data, gathered inside the step's own program.
 
-    One gather per array for all members (one per member and array compiles ten times slower).
+    One gather per array for all members (one per member and array compiles ten times slower);
+    the steps stay bit-identical to `fit`'s, which gets its batch as an input.
     """
     members, size = orders.shape
 
@@ -240,15 +241,17 @@ class _Programs:
 
     def __init__(self, models, data, scan):
         self.models, self.data, self.scan = models, data, scan
-        self._gather = jax.jit(_gather)
         self._step = jax.jit(self._train_all)
         self._epoch = jax.jit(self._train_epoch)
         self._test = jax.jit(self._test_all)
         self._results = jax.jit(self._results_all)
 
-    def _train_all(self, carry, batches):
+    def _train_batches(self, carry, batches):
         steps = zip(self.models, carry, batches)
         return tuple(_tuples(model.train_step(state, batch)[1]) for model, state, batch in steps)
+
+    def _train_all(self, carry, rows, data):
+        return self._train_batches(carry, _gather(data, rows))
 
     def _test_all(self, carry, batch):
         return tuple(_tuples(model.test_step(state, batch)[1]) for model, state in zip(self.models, carry))
@@ -257,9 +260,9 @@ class _Programs:
         size = self.data.batch_size
         full = self.data.used // size
         rows = orders[:, :full * size].reshape(len(self.models), full, size).transpose(1, 0, 2)
-        carry, _ = jax.lax.scan(lambda c, r: (self._train_all(c, _gather(data, r)), None), carry, rows)
+        carry, _ = jax.lax.scan(lambda c, r: (self._train_all(c, r, data), None), carry, rows)
         if full * size < self.data.used:  # Keras's last, smaller batch: one more step in the same program
-            carry = self._train_all(carry, _gather(data, orders[:, full * size:]))
+            carry = self._train_all(carry, orders[:, full * size:], data)
         return carry
 
     def _results_all(self, metrics):
@@ -278,7 +281,7 @@ class _Programs:
         else:
             for start in range(0, self.data.used, self.data.batch_size):
                 rows = jnp.asarray(orders[:, start:start + self.data.batch_size])
-                carry = self._step(carry, self._gather(self.data.train, rows))
+                carry = self._step(carry, rows, self.data.train)
         return [(tuple(c[:3]), c[3]) for c in carry]
 
     def evaluate(self, states, metrics):

@@ -173,7 +173,7 @@ def test_a_pack_compiles_one_step_program_per_batch_shape_for_all_its_members(pa
     # Sequentially each member compiles its training step twice (64 and the last batch of 32) and its
     # evaluation step once; the pack compiles one program that steps all four, per batch shape.
     assert packs["cnn"]["sequential"] == {"train_step": 8, "test_step": 4}
-    assert packs["cnn"]["pack"] == {"_train_all": 2, "_test_all": 1, "_gather": 2, "_train_epoch": 0}
+    assert packs["cnn"]["pack"] == {"_train_all": 2, "_test_all": 1, "_gather": 0, "_train_epoch": 0}
 
 
 def test_autoencoders_with_a_head_pack_exactly_with_their_own_penalty_and_loss_weights(packs):
