@@ -49,17 +49,20 @@ class _PackSize(click.ParamType):
 @click.option("--pack", type=_PackSize(), metavar="N|auto",
               help="Train N trials together as one compiled program on JAX, or 'auto' for the largest pack "
                    "that fits the device's memory (overrides tuning.pack).")
+@click.option("--warm-start", type=click.Path(exists=True), metavar="RUN_DIR|trials.csv|best.json",
+              help="Try these points first: a previous run's completed trials (best first) or a best.json.")
 @MLFLOW_OPTION
 @spec_options
 @handle_errors
-def tune(spec, data, tuner, max_trials, max_time, epochs, batch_size, out, overwrite, resume, workers, pack, mlflow,
-         overrides, seed, quiet):
+def tune(spec, data, tuner, max_trials, max_time, epochs, batch_size, out, overwrite, resume, workers, pack, warm_start,
+         mlflow, overrides, seed, quiet):
     """Search the open choices of SPEC: a live trial table, then trials.csv, best.json and best_model.keras.
 
     \b
     Every finished trial prints one line: id, score, best so far, seconds, hyperparameters.
     A failed trial (build error, NaN loss, out of memory) is recorded with its reason and
     the search goes on, until tuning.max_consecutive_failed_trials fail in a row (exit 1).
+    With a list of objectives: pareto.csv, pareto/ and pareto.png besides.
     """
     if overwrite and resume:
         raise click.UsageError("--overwrite and --resume exclude each other")
@@ -68,7 +71,7 @@ def tune(spec, data, tuner, max_trials, max_time, epochs, batch_size, out, overw
     try:
         run_tune(spec, data, tuner=tuner, max_trials=max_trials, max_time=max_time, epochs=epochs,
                  batch_size=batch_size, out=out, overwrite=overwrite, resume=resume, workers=workers,
-                 overrides=overrides_of(overrides, seed), quiet=quiet, pack=pack, mlflow=mlflow)
+                 overrides=overrides_of(overrides, seed), quiet=quiet, pack=pack, mlflow=mlflow, warm_start=warm_start)
     except KeyboardInterrupt as e:
         interrupted("tune", spec, e)
 

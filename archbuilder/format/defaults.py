@@ -46,7 +46,14 @@ TUNING = {
     "max_consecutive_failed_trials": 3,
     "max_time": None,
     "pack": 1,
+    "select": "knee",
+    "constraints": {},
+    "max_infeasible": 100,
+    "pruning": None,
+    "initial": None,
 }
+MEDIAN_PRUNING = {"warmup_epochs": 1, "min_trials": 3}
+ASHA_PRUNING = {"min_epochs": 1, "reduction_factor": 3}
 HYPERBAND = {"factor": 3, "hyperband_iterations": 1}  # max_epochs: training.epochs
 
 MAX_PARAMS = 10**9

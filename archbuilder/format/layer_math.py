@@ -3,12 +3,15 @@
 Keras's own defaults apply to the arguments a layer leaves out (they are read here with
 those defaults, as Keras's constructors would take them). The `custom` family plans its
 layers with `layer_node`; the count of a saved model's config (`archbuilder.layers.model_file`)
-walks its layers with it too. No backend is needed.
+walks its layers with it too; `layer_flops` counts its multiply-adds per sample
+(`archbuilder.format.planner`'s rules). No backend is needed.
 """
 
 import math
 import re
 
+from archbuilder.format.planner import positions
+from archbuilder.format.planner import values
 from archbuilder.format.shapes import ShapeError
 from archbuilder.format.shapes import conv_output
 from archbuilder.format.shapes import per_axis
@@ -16,7 +19,7 @@ from archbuilder.format.shapes import pool_output
 from archbuilder.format.shapes import rnn_params
 from archbuilder.text import shape as _fmt
 
-__all__ = ["layer_node"]
+__all__ = ["layer_node", "layer_flops"]
 
 _SHAPE_PRESERVING = {
     "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Identity", "Masking", "Dropout", "SpatialDropout1D",
@@ -210,3 +213,27 @@ def layer_node(layer, shape):
             raise ShapeError(f"cropping {amount} leaves nothing of {_fmt(shape[:-1])}")
         return (*sides, shape[-1]), 0, 0
     raise ShapeError(f"archbuilder cannot plan a {kind} layer")
+
+
+def layer_flops(layer, shape, out, params):
+    """`(multiply-adds per sample, estimated)` of one planned layer (see `archbuilder.format.planner`)."""
+    kind = layer["type"]
+    if isinstance(shape, list):
+        if kind != "Dot":
+            return 0, False
+        a = tuple(shape[0])
+        axes = layer["axes"] if isinstance(layer["axes"], list) else [layer["axes"]] * 2
+        (i,) = _axes(kind, axes[0], a)
+        return values(out) * (a[i] or 1), a[i] is None or None in out
+    estimated = None in shape
+    if kind == "Dense":
+        return positions(out) * shape[-1] * layer["units"], estimated
+    if "Conv" in kind:
+        weights = params - out[-1] * layer.get("use_bias", True)  # one bias per output channel
+        return positions(shape if kind.endswith("Transpose") else out) * weights, estimated
+    if kind in ("SimpleRNN", "LSTM", "GRU"):
+        cell = {"SimpleRNN": "simple"}.get(kind, kind.lower())
+        return rnn_params(cell, shape[-1], layer["units"], use_bias=False) * (shape[0] or 1), estimated
+    if kind in ("BatchNormalization", "LayerNormalization", "GroupNormalization", "PReLU"):
+        return values(shape), estimated
+    return 0, False

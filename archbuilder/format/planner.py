@@ -2,10 +2,20 @@
 
 A `Plan` is one `Node` per Keras layer the builder will make that has weights,
 changes the shape or joins branches (name, type, output shape, params, JSON path,
-and the nodes it takes its inputs from: `input` for the model input). A family's
+the nodes it takes its inputs from: `input` for the model input, and FLOPs). A family's
 `plan(planner, shape)` walks its concrete spec with the `Planner`'s steps — the same
 structure its Keras builder builds — and raises `SpecError` at the entry whose
 shape cannot be built. No backend is needed.
+
+FLOPs are multiply-adds per sample of a forward pass: a weight multiplied with an
+input and added counts once (Dense: inputs × units per position; a convolution:
+kernel × input channels × filters per output position, per input position for a
+transposed one; a recurrent layer: its weights per time step; a normalization: one
+per value). Layers without weights (pooling, activations, merges, reshapes, dropout)
+count 0. A node is `flops_estimated` where the count is not exact: a
+keras.applications backbone (its published ImageNet count scaled by input area), a
+backbone from a model file (not counted: 0) and a layer whose input has a variable
+size (each unknown size counted as 1).
 """
 
 import dataclasses
@@ -18,12 +28,22 @@ from archbuilder.format.shapes import per_axis
 from archbuilder.format.shapes import pool_output
 from archbuilder.text import shape as fmt_shape
 
-__all__ = ["Node", "Plan", "Planner", "POOL_NAMES"]
+__all__ = ["Node", "Plan", "Planner", "POOL_NAMES", "positions", "values"]
 
 POOL_NAMES = {"max": "Max", "avg": "Average"}  # Keras class names: MaxPooling2D, GlobalAveragePooling1D
 
 
 INPUT = "input"  # the name that stands for the model input among a node's inputs
+
+
+def positions(shape):
+    """The positions a per-position weight is applied at: the sizes before the last axis (unknown ones as 1)."""
+    return math.prod(1 if s is None else s for s in shape[:-1])
+
+
+def values(shape):
+    """The values of a sample of `shape` (unknown sizes as 1)."""
+    return positions(shape) * (1 if shape[-1] is None else shape[-1])
 
 
 @dataclasses.dataclass
@@ -42,6 +62,8 @@ class Node:
     path: str
     non_trainable: int = 0
     inputs: tuple = (INPUT,)
+    flops: int = 0  # multiply-adds per sample (see the module docstring)
+    flops_estimated: bool = False
 
 
 @dataclasses.dataclass
@@ -58,6 +80,16 @@ class Plan:
     @property
     def params(self):
         return sum(n.params for n in self.nodes)
+
+    @property
+    def flops(self):
+        """Multiply-adds per sample of the whole model."""
+        return sum(n.flops for n in self.nodes)
+
+    @property
+    def flops_estimated(self):
+        """The names of the nodes whose FLOPs are estimated, not exact."""
+        return [n.name for n in self.nodes if n.flops_estimated]
 
     @property
     def non_trainable_params(self):
@@ -79,19 +111,23 @@ class Planner:
         self.nodes = []
         self.last = INPUT  # the node the next one takes its input from, unless told otherwise
 
-    def add(self, name, kind, shape, params, path, non_trainable=0, inputs=None):
+    def add(self, name, kind, shape, params, path, non_trainable=0, inputs=None, flops=0, estimated=False):
         """Adds a node fed by `inputs` (names; default: the last node added) and makes it the last."""
         shape = tuple(shape)
         inputs = (self.last,) if inputs is None else tuple(inputs)
-        self.nodes.append(Node(name, kind, shape, int(params), path, int(non_trainable), inputs))
+        self.nodes.append(Node(name, kind, shape, int(params), path, int(non_trainable), inputs, int(flops),
+                               estimated))
         self.last = name
         return shape
 
     def dense(self, shape, units, path, name, use_bias=True):
-        return self.add(name, "Dense", (*shape[:-1], units), shape[-1] * units + units * use_bias, path)
+        out = (*shape[:-1], units)
+        return self.add(name, "Dense", out, shape[-1] * units + units * use_bias, path,
+                        flops=positions(out) * shape[-1] * units, estimated=None in shape)
 
     def batch_norm(self, shape, path, name):
-        return self.add(name, "BatchNormalization", shape, 4 * shape[-1], path, 2 * shape[-1])
+        return self.add(name, "BatchNormalization", shape, 4 * shape[-1], path, 2 * shape[-1],
+                        flops=values(shape), estimated=None in shape)
 
     def dense_item(self, shape, item, path, name):
         """Dense [-> BatchNormalization] of a dense item."""
@@ -112,7 +148,9 @@ class Planner:
             out = conv_output(shape, item["filters"], item["kernel_size"], item["strides"], item["padding"],
                               transpose=item.get("transpose", False))
             params = math.prod(per_axis(item["kernel_size"], rank)) * shape[-1] * item["filters"]
-            self.add(f"{name}_conv", kind, out, params + item["filters"] * item["use_bias"], path)
+            where = shape if item.get("transpose") else out  # a transposed conv applies its kernel per input
+            self.add(f"{name}_conv", kind, out, params + item["filters"] * item["use_bias"], path,
+                     flops=positions(where) * params, estimated=None in shape)
             if item["batch_norm"]:
                 self.batch_norm(out, path, f"{name}_bn")
             if item["residual"]:
@@ -140,7 +178,8 @@ class Planner:
             raise ShapeError(f"residual: the block's output {fmt_shape(out)} cannot be added to its input "
                              f"{fmt_shape(shape)}; use padding 'same'")
         self.add(f"{name}_shortcut", f"Conv{rank}D", projected,
-                 shape[-1] * item["filters"] + item["filters"] * item["use_bias"], path)
+                 shape[-1] * item["filters"] + item["filters"] * item["use_bias"], path,
+                 flops=positions(projected) * shape[-1] * item["filters"], estimated=None in shape)
         if item["batch_norm"]:
             self.batch_norm(projected, path, f"{name}_shortcut_bn")
 

@@ -9,6 +9,7 @@ limits) live in the plan, which computes the shapes.
 
 from archbuilder.families import get_family
 from archbuilder.format.outputs import CLASSIFICATION_LOSSES
+from archbuilder.format.schema.vocabulary import COSTS
 from archbuilder.format.search_space import find
 from archbuilder.format.search_space import is_repeat
 from archbuilder.format.search_space import is_space
@@ -96,6 +97,29 @@ def check_spaces(doc):
         yield f"$.tuning.{key}", f"{key} applies only to tuner 'hyperband'"
 
 
+def check_search(doc):
+    """A list of objectives needs a training metric; pruning does not go with hyperband."""
+    tuning = doc.get("tuning", {})
+    objective = tuning.get("objective")
+    if isinstance(objective, str) and objective in COSTS:
+        yield "$.tuning.objective", (f"{objective} is a cost, not a training metric: list it with one, e.g. "
+                                     f"[\"val_accuracy\", \"{objective}\"]")
+    if isinstance(objective, list):
+        names = [o if isinstance(o, str) else o["name"] for o in objective]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                yield f"$.tuning.objective[{i}]", f"{name} is listed twice"
+        if all(name in COSTS for name in names):
+            yield "$.tuning.objective", ("a list of objectives needs a training metric (e.g. val_accuracy) "
+                                         "besides costs")
+    select = tuning.get("select")
+    if isinstance(select, dict) and ("max" in select) == ("min" in select):
+        yield "$.tuning.select", "give one of max or min: the metric best.json maximizes or minimizes"
+    if tuning.get("pruning") and tuning.get("tuner") == "hyperband":
+        yield "$.tuning.pruning", ("hyperband stops trials early itself; use pruning with the random, grid or "
+                                   "bayesian tuner")
+
+
 def check_augmentation(doc):
     """Augmentation transforms images; a model trained against its own input has its own rule (its family's)."""
     if not doc.get("training", {}).get("augmentation"):
@@ -132,7 +156,8 @@ def check_document(doc):
     if problems:  # the other checks resolve the spec, which needs every space at the top of its value
         return problems
     family = get_family(doc["family"])
-    problems = list(check_spaces(doc)) + list(family.checks(doc)) + list(check_augmentation(doc))
+    problems = (list(check_spaces(doc)) + list(check_search(doc)) + list(family.checks(doc))
+                + list(check_augmentation(doc)))
     if not problems:
         concrete = concretize(resolve(doc))
         problems += list(check_losses(concrete)) + list(family.concrete_checks(concrete))

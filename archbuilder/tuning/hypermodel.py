@@ -20,6 +20,7 @@ from archbuilder.run.fit import draw_first_fit_shuffle
 from archbuilder.run.fit import fit_arguments
 from archbuilder.run.prepare import adapt_loss
 from archbuilder.spec.plan import plan_spec
+from archbuilder.tuning.costs import static_costs
 from archbuilder.tuning.space import HyperSpace
 
 __all__ = ["SpecHyperModel", "NanLossError", "check_finite"]
@@ -152,6 +153,24 @@ class SpecHyperModel(keras_tuner.HyperModel):
             self._handed_back = fresh.model
         self._compiled = (key, fresh)
         return fresh
+
+    @property
+    def last_model(self):
+        """The model the last `build` returned (the one the last trial trained)."""
+        return self._built[0] if self._built is not None else None
+
+    def costs_of(self, values):
+        """`{"params", "flops"}` of the trial whose keras-tuner values are `values`, from its static plan.
+
+        None when the trial's spec does not plan: its own run reports why.
+        """
+        hp = keras_tuner.HyperParameters()
+        self.declare_hyperparameters(hp)
+        hp.values = dict(values)
+        try:
+            return static_costs(self.concrete(hp))
+        except Exception:  # noqa: BLE001 - decided when the trial runs, with its one-line reason
+            return None
 
     def trial_concrete(self, hp, model):
         """The concrete spec `model` was built from (the last build's), else the one of `hp`."""

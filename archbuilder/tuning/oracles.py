@@ -6,7 +6,10 @@ SIGKILL mid-write leaves truncated JSON. `_SafeOracle` writes both through
 file and the oracle's on reload, and stops handing out trials after `max_time` or
 after too many failures in a row (instead of raising inside the oracle, which loses
 the last trial's record). The random and grid oracles also fill packs of trials
-(`archbuilder.tuning.packs.PackSampling`).
+(`archbuilder.tuning.packs.PackSampling`). Every oracle also decides constraints
+(`archbuilder.tuning.constraints`), pruning (`archbuilder.tuning.pruning`) and warm
+starts (`archbuilder.tuning.warm_start`); the Bayesian one scalarizes several
+objectives (`archbuilder.tuning.bayes`).
 """
 
 import json
@@ -19,7 +22,11 @@ from archbuilder import compat
 from archbuilder.atomic import atomic_write_text
 from archbuilder.errors import ArchbuilderError
 from archbuilder.format.schema.vocabulary import TUNERS
+from archbuilder.tuning.bayes import BayesianScores
+from archbuilder.tuning.constraints import ConstraintSampling
 from archbuilder.tuning.packs import PackSampling
+from archbuilder.tuning.pruning import Pruning
+from archbuilder.tuning.warm_start import Enqueued
 
 __all__ = ["make_oracle"]
 
@@ -38,6 +45,8 @@ class _SafeOracle:
     def _stop_reason(self):
         if self.failure_limit is not None:
             return "failures"
+        if getattr(self, "infeasible_limit", None) is not None:
+            return "infeasible"
         if self.deadline is not None and time.monotonic() > self.deadline:
             return "max_time"
         return None
@@ -100,11 +109,22 @@ def _oracle_class(name):
                                    "(or keras-tuner[bayesian])") from None
     oracle = f"{TUNERS[name]}Oracle"
     sampling = (PackSampling,) if name in ("random", "grid") else ()  # full packs (archbuilder.tuning.packs)
-    return type(oracle, (_SafeOracle, *sampling, getattr(keras_tuner.oracles, oracle)), {})
+    scores = (BayesianScores,) if name == "bayesian" else ()
+    bases = (_SafeOracle, ConstraintSampling, Pruning, Enqueued, *scores, *sampling,
+             getattr(keras_tuner.oracles, oracle))
+    return type(oracle, bases, {})
 
 
-def make_oracle(settings, objective):
-    """The oracle of `settings` (a rendered `tuning` section)."""
+def make_oracle(settings, objective, objectives=(), costs_of=None, enqueued=()):
+    """The oracle of `settings` (a rendered `tuning` section).
+
+    Args:
+        settings: `search_settings`'s dict.
+        objective: the primary `keras_tuner.Objective` (`objective_of`).
+        objectives: every objective (`objectives_of`), for the Bayesian oracle's scores.
+        costs_of: `values -> {"params", "flops"}` (or None), for `tuning.constraints`.
+        enqueued: points (keras-tuner values) to try first.
+    """
     common = {"objective": objective, "seed": settings["seed"],
               "max_consecutive_failed_trials": settings["max_consecutive_failed_trials"]}
     name = settings["tuner"]
@@ -112,6 +132,13 @@ def make_oracle(settings, objective):
         budget = {key: settings[key] for key in ("max_epochs", "factor", "hyperband_iterations")}
     else:
         budget = {"max_trials": settings["max_trials"]}
-    return _oracle_class(name)(**budget, **common)
+    oracle = _oracle_class(name)(**budget, **common)
+    oracle.objectives = list(objectives) or [objective]
+    oracle.constraints, oracle.costs_of = settings.get("constraints") or {}, costs_of
+    oracle.max_infeasible, oracle.base_max_trials = settings.get("max_infeasible", 100), budget.get("max_trials")
+    oracle.pruning = settings.get("pruning")
+    initial = [{}] if settings.get("initial") == "defaults" else []
+    oracle.enqueued = initial + list(enqueued)
+    return oracle
 
 

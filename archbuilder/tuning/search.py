@@ -62,18 +62,24 @@ from archbuilder.tuning.hypermodel import SpecHyperModel
 from archbuilder.tuning.job import finished_count
 from archbuilder.tuning.job import write_job
 from archbuilder.tuning.pack_search import environment as pack_environment
+from archbuilder.tuning.pareto import objective_value
+from archbuilder.tuning.pareto import select
+from archbuilder.tuning.pareto import write_front
 from archbuilder.tuning.resume import check_project
 from archbuilder.tuning.resume import read_finished
 from archbuilder.tuning.resume import reloading
 from archbuilder.tuning.settings import objective_of
+from archbuilder.tuning.settings import objectives_of
 from archbuilder.tuning.settings import search_settings
 from archbuilder.tuning.settings import tuning_overrides
 from archbuilder.tuning.tracking import SearchTracker
 from archbuilder.tuning.trials import Report
+from archbuilder.tuning.trials import status_counts
 from archbuilder.tuning.trials import hyperparameter_figure
 from archbuilder.tuning.tuners import PROJECT
 from archbuilder.tuning.tuners import is_distributed_worker
 from archbuilder.tuning.tuners import make_tuner
+from archbuilder.tuning.warm_start import enqueued_points
 
 __all__ = ["TuneResult", "tune", "best_spec"]
 
@@ -87,12 +93,13 @@ class TuneResult(Shown):
 
     Attributes:
         trials: one row per finished trial (`trial_id`, `status`, `score`, every
-            hyperparameter by name, `params`, `seconds`, `worker`, `error`).
+            hyperparameter by name, `params`, `flops`, `latency_ms`, `sample_latency_ms`,
+            each other metric listed as an objective, `epochs_run`, `seconds`, `worker`, `error`).
         best_spec: the plain spec of the best trial (what `best.json` holds).
         best_model: the best trial's trained model, taking raw inputs (what `best_model.keras` holds).
         run_dir: the run directory.
-        objective: the metric searched, e.g. `val_accuracy`.
-        best_score: its best value.
+        objective: the metric searched (the first of a list), e.g. `val_accuracy`.
+        best_score: its value for the best trial (with several objectives, `tuning.select`'s choice).
         direction: `max` or `min`, how the objective is judged.
     """
 
@@ -191,7 +198,7 @@ def _finished_result(run, objective):
 
 def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None, epochs=None, batch_size=None,
          out=None, overwrite=False, resume=False, workers=None, overrides=(), seed=None, quiet=False,
-         runs_root="runs", pack=None, mlflow=None):
+         runs_root="runs", pack=None, mlflow=None, warm_start=None):
     """Searches a spec's search spaces with keras-tuner and writes a run directory.
 
     Args:
@@ -214,6 +221,8 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
         pack: trials trained together on JAX, a number or `"auto"` (overrides `tuning.pack`).
         mlflow: an MLflow tracking URI (a folder such as `mlruns`, `sqlite:///m.db`,
             `http://host:5000`): each ended trial is logged there as one MLflow run.
+        warm_start: a run directory, `trials.csv` or `best.json` whose points are tried first
+            (`archbuilder.tuning.warm_start`).
 
     Returns:
         A `TuneResult`; in a worker process (`KERASTUNER_TUNER_ID` names a worker), None.
@@ -225,6 +234,7 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
             or no trial finished.
     """
     out = check_path("tune", "out", out, empty=True)
+    warm_start = check_path("tune", "warm_start", warm_start)
     overwrite, resume = check_flag("tune", "overwrite", overwrite), check_flag("tune", "resume", resume)
     if overwrite and resume:
         raise ArgumentError("tune", "resume", "overwrite and resume exclude each other")
@@ -238,7 +248,7 @@ def tune(spec_or_path, data=None, *, tuner=None, max_trials=None, max_time=None,
     spec = load_spec(spec_or_path, overrides + tuning_overrides(tuner, max_trials, max_time, pack))
     policy = keras.config.dtype_policy()  # trials set the global precision policy; give it back after
     try:
-        return _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow)
+        return _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow, warm_start)
     finally:
         keras.config.set_dtype_policy(policy)
 
@@ -259,7 +269,7 @@ def _write_environment(run, spec, settings):
     run.write_json("env.json", environment)
 
 
-def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow=None):
+def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow=None, warm_start=None):
     if workers is not None and search_settings(spec)["pack"] != 1:
         raise SpecErrors([SpecError("$.tuning.pack", "packed trials run in one process; use tuning.pack or "
                                     "--workers, not both", spec.source)])
@@ -271,25 +281,32 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow=
         raise ArchbuilderError("--resume needs --out RUN_DIR: the run directory to continue")
     if resume:
         spec, data = replay(spec, data, out)  # the search's own --set, --data, ... unless given again
-    inputs = input_files(spec, spec.concrete(), data)
+    inputs = input_files(spec, spec.concrete(), data) + ([os.path.abspath(warm_start)] if warm_start else [])
     RunDir.check(out, overwrite=overwrite, resume=resume, inputs=inputs)
     if resume and RunDir(out).done:
         if not quiet:
             print(f"{out}: already finished ({DONE} exists); nothing to resume")
         return _finished_result(RunDir(out), objective_of(spec))
+    settings = search_settings(spec)
+    objective = objective_of(spec)
+    hypermodel = SpecHyperModel(spec)
+    chosen = {"objectives": objectives_of(spec),
+              "enqueued": enqueued_points(spec, settings, hypermodel.space, objective, warm_start)}
     if resume:
         check_project(out)
     tracking_runs = mlflow_runs.open_runs(mlflow, spec.name)  # a bad URI fails before any trial
     with RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root, inputs=inputs,
                        command="tune") as run:
         try:
-            return _search(spec, data, run, resume, workers, quiet, tracking_runs)
+            return _search(spec, data, run, resume, workers, quiet, settings, hypermodel, objective, chosen,
+                           tracking_runs)
         except KeyboardInterrupt as e:
             e.run_dir = run.path  # for the message that says how to resume
             raise
 
 
-def _search(spec, data, run, resume, workers, quiet, tracking_runs=None):
+def _search(spec, data, run, resume, workers, quiet, settings, hypermodel, objective, chosen, tracking_runs=None):
+    """The search of `_tune` in the run directory `run`; `chosen`: the oracle's objectives and warm-start points."""
     run_dir = run.path
     if resume:
         _check_same_spec(run_dir, spec.doc)
@@ -299,58 +316,71 @@ def _search(spec, data, run, resume, workers, quiet, tracking_runs=None):
         # The chief only serves the oracle while workers train: on JAX its device query (for
         # env.json) must not preallocate 75% of a GPU the workers are about to share.
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    settings = search_settings(spec)
     _write_environment(run, spec, settings)
-    objective = objective_of(spec)
-    dataset = prepare_data(spec, data)
-    hypermodel = SpecHyperModel(spec, dataset=dataset)
+    hypermodel.dataset = dataset = prepare_data(spec, data)
     tracker = SearchTracker(run_dir, objective, hypermodel.space, tracking_runs,
                             spec_of=lambda trial: best_spec(spec, hypermodel, trial, data))
-    report = Report(run_dir, hypermodel, objective, quiet=quiet, tracker=tracker)
+    report = Report(run_dir, hypermodel, objective, quiet=quiet, objectives=chosen["objectives"], tracker=tracker)
     deadline = time.monotonic() + settings["max_time"] if settings.get("max_time") else None
     if workers is not None:
         write_job(run_dir, spec, data, quiet)
-        tuner_ = workers_module.run_chief(spec, settings, objective, hypermodel, run_dir, report, deadline, workers)
+        tuner_ = workers_module.run_chief(spec, settings, objective, hypermodel, run_dir, report, deadline,
+                                          workers, **chosen)
     else:
         with reloading(run_dir):
             tuner_ = make_tuner(settings, objective, hypermodel, run_dir, PROJECT, on_trial_end=report.trial_ended,
-                                deadline=deadline)
+                                deadline=deadline, **chosen)
         report.oracle = tuner_.oracle
         report.header(settings, resumed=finished_count(tuner_.oracle))
         tuner_.search(dataset, verbose=0)
-    return _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet)
+    return _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet, settings)
 
 
-def _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet):
+def _finish(spec, hypermodel, tuner_, report, run, data, dataset, quiet, settings):
     oracle = tuner_.oracle
     run_dir = run.path
     rows = report.write_csv()
     if rows:
         report.write_plot(rows)
-    completed = [t for t in oracle.trials.values() if t.status == "COMPLETED" and t.score is not None]
-    failed = [r for r in rows if r["status"] != "COMPLETED"]
+    objectives, primary = report.objectives, report.objective.name
+    chosen, front, note = select(rows, objectives, primary, settings["select"])
+    failed = [r for r in rows if r["status"] == "FAILED"]
     result = TuneResult(trials=report.frame(rows), best_spec=None, best_model=None, run_dir=run_dir,
-                        objective=report.objective.name, direction=report.objective.direction)
-    if completed:
-        best = oracle.get_best_trials(1)[0]
+                        objective=primary, direction=report.objective.direction)
+    if note and not quiet:
+        print(note, file=sys.stderr, flush=True)
+    if chosen is not None:
+        best = oracle.trials[chosen["trial_id"]]
+        if len(objectives) > 1:
+            write_front(run, report, rows, front, chosen,
+                        lambda trial_id: best_spec(spec, hypermodel, oracle.trials[trial_id], data))
         result.best_spec = best_spec(spec, hypermodel, best, data)
         run.write_json("best.json", result.best_spec)
         best_model, retrained = _best_model(tuner_, best, hypermodel, dataset)
         result.best_model = serving_model(best_model, dataset.preprocessing)  # raw inputs in, as train saves
         run.save_model("best_model.keras", result.best_model)
         result.best_score = best.score
-        summary = (f"Best trial {best.trial_id}: {report.objective.name} = {best.score:.4f} "
-                   f"({len(completed)} completed, {len(failed)} failed); wrote {run_dir}/best.json"
+        values = ", ".join(f"{o.name} = {objective_value(chosen, o.name, primary):.6g}" for o in objectives)
+        summary = (f"Best trial {best.trial_id}: {values} ({status_counts(rows)})"
+                   + (f"; {len(front)} on the Pareto front (pareto.csv)" if len(objectives) > 1 else "")
+                   + f"; wrote {run_dir}/best.json"
                    + (" (best model retrained: no checkpoint)" if retrained else ""))
+    infeasible = getattr(oracle, "infeasible_limit", None)
+    if infeasible is not None:
+        message = (f"the search stopped: the last {infeasible} sampled points broke tuning.constraints "
+                   f"(tuning.max_infeasible); see {run_dir}/trials.csv; loosen the constraints or narrow the spaces")
+        if chosen is None:
+            raise TrialError(message)
+        print(f"archbuilder: {message}", file=sys.stderr, flush=True)
     limit = getattr(oracle, "failure_limit", None)
     if limit is not None:
         reasons = sorted({r["error"] for r in failed if r["error"]})
         raise TrialError(f"the search stopped: {limit} trials failed in a row (tuning.max_consecutive_failed_"
-                         f"trials); {len(completed)} completed, {len(failed)} failed; see {run_dir}/trials.csv; "
+                         f"trials); {status_counts(rows)}; see {run_dir}/trials.csv; "
                          f"last reason: {failed[-1]['error'] if failed else '?'}"
                          + (f" ({len(reasons)} distinct reasons)" if len(reasons) > 1 else ""))
-    if not completed:
-        raise TrialError(f"no trial finished ({len(failed)} failed); see {run_dir}/trials.csv")
+    if chosen is None:
+        raise TrialError(f"no trial finished ({status_counts(rows) or 'no trials'}); see {run_dir}/trials.csv")
     run.finish()
     if not quiet:
         print(summary, flush=True)

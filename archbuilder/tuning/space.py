@@ -136,6 +136,27 @@ class HyperSpace:
             return int(value)
         return float(value)
 
+    def encode(self, name, value):
+        """What keras-tuner holds for spec value `value` of hyperparameter `name` (`decode`'s inverse).
+
+        Raises:
+            ValueError: `value` is not a value the space can take (the message says which are).
+        """
+        kind, body = next(iter(self.spaces[name].items()))
+        if kind == "choice":
+            for option, encoded in zip(body, self.codec(name).encoded):
+                if option == value and type(option) is type(value) or (
+                        isinstance(option, float) and isinstance(value, int) and option == value):
+                    return encoded
+            raise ValueError(f"{json.dumps(value)} is not one of the choices {json.dumps(body)}")
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise ValueError(f"{json.dumps(value)} is not true or false")
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not body["min"] <= value <= body["max"]:
+            raise ValueError(f"{json.dumps(value)} is not a number in [{body['min']}, {body['max']}]")
+        return int(value) if kind == "int" else float(value)
+
     def _scope(self, hp, name):
         condition = self.condition(name)
         if condition is None:

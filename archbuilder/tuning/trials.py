@@ -13,12 +13,16 @@ import os
 import sys
 
 from archbuilder.atomic import atomic_write_text
+from archbuilder.format.schema.vocabulary import COSTS
+from archbuilder.format.schema.vocabulary import STATIC_COSTS
 from archbuilder.plotting import new_figure
 from archbuilder.run.reports import save_figure
+from archbuilder.tuning.objectives import metric_value
 from archbuilder.tuning.tuners import PROJECT
 from archbuilder.tuning.tuners import RECORD
+from archbuilder.tuning.warm_start import hyperparameter_columns
 
-__all__ = ["Report", "trials_figure", "hyperparameter_figure", "hyperparameter_names"]
+__all__ = ["Report", "trials_figure", "hyperparameter_figure", "hyperparameter_names", "status_counts"]
 
 def _cell(value):
     if value is None:
@@ -34,6 +38,15 @@ def _cell(value):
 
 def _table_value(value):
     return f"{value:.4g}" if isinstance(value, float) else _cell(value)
+
+
+def _number(value):
+    """A count as an int, a measure as Python's shortest float text, nothing as an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
 
 
 def _fmt_score(value):
@@ -55,13 +68,16 @@ class Report:
     """
 
     COLUMNS_HEAD = ("trial_id", "status", "score")
-    COLUMNS_TAIL = ("params", "seconds", "worker", "error")
+    COLUMNS_TAIL = ("epochs_run", "seconds", "worker", "error")
 
-    def __init__(self, run_dir, hypermodel, objective, stream=None, quiet=False, tracker=None):
+    def __init__(self, run_dir, hypermodel, objective, stream=None, quiet=False, objectives=(), tracker=None):
         self.run_dir = run_dir
         self.project_dir = os.path.join(run_dir, PROJECT)
         self.space = hypermodel.space
         self.objective = objective
+        self.objectives = list(objectives) or [objective]
+        # Metrics listed as objectives get their own column (at the trial's best epoch); `score` is the first.
+        self.metric_names = [o.name for o in self.objectives if o.name not in COSTS and o.name != objective.name]
         self.stream = stream if stream is not None else sys.stdout
         self.quiet = quiet
         self.oracle = None
@@ -76,8 +92,9 @@ class Report:
             self.tracker.begin(self.oracle.get_space())
         budget = (f"{settings['max_trials']} trials" if settings["tuner"] != "hyperband"
                   else f"max_epochs {settings['max_epochs']}, factor {settings['factor']}")
-        self._print(f"Search: {settings['tuner']}, {budget}, objective {self.objective.name} "
-                    f"({self.objective.direction}); run directory {self.run_dir}")
+        named = ", ".join(f"{o.name} ({o.direction})" for o in self.objectives)
+        self._print(f"Search: {settings['tuner']}, {budget}, objective{'s' if len(self.objectives) > 1 else ''} "
+                    f"{named}; run directory {self.run_dir}")
         if not self.space.names:
             self._print("The spec has no search spaces: every trial trains the same model")
         if resumed:
@@ -92,25 +109,37 @@ class Report:
         except (OSError, ValueError):
             return {}
 
+    def status(self, trial, side):
+        """keras-tuner's status, or `INFEASIBLE` (decided from the plan) or `PRUNED` (stopped early)."""
+        if trial.status == "INVALID" and trial.trial_id in getattr(self.oracle, "infeasible", {}):
+            return "INFEASIBLE"
+        if trial.status == "COMPLETED" and (side.get("pruned") or trial.trial_id in getattr(self.oracle, "pruned", {})):
+            return "PRUNED"
+        return trial.status
+
     def rows(self):
-        """One dict per ended trial, ordered by trial id, values decoded."""
+        """One dict per ended trial, ordered by trial number, values decoded."""
         rows = []
-        for trial_id in sorted(self.oracle.trials):
+        for trial_id in sorted(self.oracle.trials, key=int):
             trial = self.oracle.trials[trial_id]
             if trial.status in ("RUNNING", "IDLE", "STOPPED"):
                 continue
             side = self.side_record(trial_id)
+            status = self.status(trial, side)
+            scored = status in ("COMPLETED", "PRUNED")
             raw = trial.hyperparameters.values
             values = self.space.values(raw)
             extra = {k: v for k, v in raw.items() if k.startswith("tuner/")}
             error = side.get("error") or trial.message
-            if trial.status != "COMPLETED" and not error:
+            if not scored and not error:
                 error = f"$: the objective {self.objective.name} was not finite"
-            rows.append({"trial_id": trial_id, "status": trial.status,
-                         "score": trial.score if trial.status == "COMPLETED" else None,
-                         "values": values, "extra": extra, "params": side.get("params"),
-                         "seconds": side.get("seconds"), "worker": side.get("worker"), "pack": side.get("pack"),
-                         "error": error if trial.status != "COMPLETED" else None})
+            costs = {name: side.get(name, metric_value(trial, name)) for name in COSTS}
+            epochs = side.get("epochs_run", getattr(self.oracle, "pruned", {}).get(trial_id))
+            rows.append({"trial_id": trial_id, "status": status, "score": trial.score if scored else None,
+                         "values": values, "extra": extra, **costs,
+                         "metrics": {n: metric_value(trial, n) if scored else None for n in self.metric_names},
+                         "epochs_run": epochs, "seconds": side.get("seconds"), "worker": side.get("worker"),
+                         "pack": side.get("pack"), "error": None if scored else error})
         return rows
 
     def columns(self, rows):
@@ -122,12 +151,18 @@ class Report:
         tail = list(self.COLUMNS_TAIL)
         if any(row["pack"] is not None for row in rows):
             tail.insert(tail.index("error"), "pack")
-        return list(self.COLUMNS_HEAD) + names + extra + tail, names, extra
+        return list(self.COLUMNS_HEAD) + names + extra + list(COSTS) + self.metric_names + tail, names, extra
 
     def write_csv(self):
+        """Rewrites trials.csv; returns its rows."""
+        rows = self.rows()
+        atomic_write_text(os.path.join(self.run_dir, "trials.csv"), self.csv_text(rows))
+        return rows
+
+    def csv_text(self, rows):
+        """trials.csv's text for `rows`: a header line, then one line per row."""
         import csv
 
-        rows = self.rows()
         header, names, extra = self.columns(rows)
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
@@ -136,13 +171,13 @@ class Report:
             cells = [row["trial_id"], row["status"], "" if row["score"] is None else repr(float(row["score"]))]
             cells += [_cell(row["values"][n]) if n in row["values"] else "" for n in names]
             cells += [_cell(row["extra"][n]) if n in row["extra"] else "" for n in extra]
-            cells += ["" if row["params"] is None else str(row["params"]),
-                      "" if row["seconds"] is None else f"{row['seconds']:.2f}", row["worker"] or ""]
+            cells += [_number(row[n]) for n in COSTS] + [_number(row["metrics"][n]) for n in self.metric_names]
+            cells += [_number(row["epochs_run"]), "" if row["seconds"] is None else f"{row['seconds']:.2f}",
+                      row["worker"] or ""]
             cells += [row["pack"] or ""] if "pack" in header else []
             cells += [row["error"] or ""]
             writer.writerow(cells)
-        atomic_write_text(os.path.join(self.run_dir, "trials.csv"), text.getvalue())
-        return rows
+        return text.getvalue()
 
     def frame(self, rows=None):
         import pandas as pd
@@ -155,7 +190,11 @@ class Report:
             columns[n] = pd.Series([r["values"].get(n) for r in rows], dtype=object)
         for n in extra:
             columns[n] = pd.Series([r["extra"].get(n) for r in rows], dtype=object)
-        columns["params"] = pd.Series([r["params"] for r in rows], dtype="Int64")
+        for n in COSTS:
+            columns[n] = pd.Series([r[n] for r in rows], dtype="Int64" if n in STATIC_COSTS else "float64")
+        for n in self.metric_names:
+            columns[n] = pd.Series([r["metrics"][n] for r in rows], dtype="float64")
+        columns["epochs_run"] = pd.Series([r["epochs_run"] for r in rows], dtype="Int64")
         columns["seconds"] = pd.Series([r["seconds"] for r in rows], dtype="float64")
         columns["worker"] = [r["worker"] for r in rows]
         if "pack" in header:
@@ -180,10 +219,13 @@ class Report:
             self.tracker.trial_ended(trial, side)
         values = " ".join(f"{k}={_table_value(v)}" for k, v in self.space.values(trial.hyperparameters.values).items())
         seconds = side.get("seconds")
-        if trial.status == "COMPLETED":
+        status = self.status(trial, side)
+        if status in ("COMPLETED", "PRUNED"):
             score = _fmt_score(trial.score)
+            if status == "PRUNED":
+                values += f"  -- pruned after {side.get('epochs_run') or self.oracle.pruned.get(trial.trial_id)} epochs"
         else:
-            score = "failed"
+            score = "infeasible" if status == "INFEASIBLE" else "failed"
             values += f"  -- {side.get('error') or trial.message or 'the objective was not finite'}"
         self._print(f"{trial.trial_id:>5}  {score:>8}  {_fmt_score(self.best_score()):>8}  "
                     f"{'-' if seconds is None else f'{seconds:.1f}':>7}  {values}")
@@ -229,10 +271,9 @@ def trials_figure(rows, objective, direction):
 
 
 def hyperparameter_names(frame):
-    """The hyperparameter columns of a trials table (between `score` and `params`; `pack` and keras-tuner's own
-    `tuner/...` left out)."""
-    fixed = set(Report.COLUMNS_HEAD) | set(Report.COLUMNS_TAIL) | {"pack"}
-    return [c for c in frame.columns if c not in fixed and not str(c).startswith("tuner/")]
+    """The hyperparameter columns of a trials table (between `score` and the costs; `pack` and keras-tuner's own
+    `tuner/...` left out): `warm_start.hyperparameter_columns`."""
+    return hyperparameter_columns(frame.columns)
 
 
 def _missing(value):
@@ -284,3 +325,11 @@ def hyperparameter_figure(frame, objective, direction="max", columns=4):
     fig.suptitle(f"{objective} of {len(scores)} completed trials against each hyperparameter", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def status_counts(rows):
+    """`5 completed, 2 pruned, 1 infeasible`: the rows' statuses, counted in order of first appearance."""
+    counted = {}
+    for row in rows:
+        counted[row["status"].lower()] = counted.get(row["status"].lower(), 0) + 1
+    return ", ".join(f"{n} {status}" for status, n in counted.items())

@@ -29,6 +29,8 @@ from archbuilder.errors import SpecError
 from archbuilder.errors import SpecErrors
 from archbuilder.format.schema.vocabulary import TUNERS
 from archbuilder.run import tracking
+from archbuilder.tuning.costs import latency
+from archbuilder.tuning.costs import static_costs
 from archbuilder.tuning.hypermodel import check_finite
 from archbuilder.tuning.oracles import make_oracle
 from archbuilder.tuning.pack_search import search_in_packs
@@ -146,6 +148,14 @@ class _SafeTuner(keras_tuner.Tuner):
     """
 
     pack = 1
+    prunes = False  # tuning.pruning: report every epoch to the oracle, stop when it says so
+
+    @property
+    def pruned_here(self):
+        """The ids of the trials this tuner stopped because the oracle said so."""
+        if "_pruned_here" not in self.__dict__:
+            self._pruned_here = set()
+        return self._pruned_here
 
     def _populate_initial_space(self):
         # The hypermodel declares every hyperparameter with its condition up front,
@@ -222,12 +232,42 @@ class _SafeTuner(keras_tuner.Tuner):
         tuner_utils.validate_trial_results(results, self.oracle.objective, "HyperModel.fit()")
         return results
 
+    def on_epoch_end(self, trial, model, epoch, logs=None):
+        """With `tuning.pruning`: the epoch's logs to the oracle, and a stop when it answers STOPPED."""
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        if not self.prunes or self.oracle.objective.name not in logs:  # validation_freq > 1: no value this epoch
+            return
+        if self.oracle.update_trial(trial.trial_id, logs, step=epoch).status == trial_module.TrialStatus.STOPPED:
+            model.stop_training = True
+            self.pruned_here.add(trial.trial_id)
+
+    def _measure(self, model, concrete, histories):
+        """The trial's costs (`archbuilder.tuning.costs`) and epochs run, into its record and metrics."""
+        x = self.hypermodel.dataset.x_train if self.hypermodel.dataset is not None else None
+        costs = {"params": model.count_params(), "flops": static_costs(concrete)["flops"]}
+        if x is not None:
+            costs.update(latency(model, x, concrete["training"]["batch_size"]))
+        self._extra.update(costs)
+        self._extra["epochs_run"] = max(len(h.history.get("loss") or ()) for h in histories)
+        return costs
+
+    def _report(self, trial, histories, costs):
+        """The trial's best-epoch metrics and its costs to the oracle (keras-tuner's update, costs added)."""
+        tuner_utils.validate_trial_results(histories, self.oracle.objective, "HyperModel.fit()")
+        metrics = tuner_utils.convert_to_metrics_dict(histories, self.oracle.objective)
+        self.oracle.update_trial(trial.trial_id, {**metrics, **costs},
+                                 step=tuner_utils.get_best_step(histories, self.oracle.objective))
+
     def _run_and_update_trial(self, trial, *args, **kwargs):
-        return super()._run_and_update_trial(trial, *args, **self.trial_fit_kwargs(trial, kwargs))
+        histories = self.run_trial(trial, *args, **self.trial_fit_kwargs(trial, kwargs))
+        model = self.hypermodel.last_model
+        self._report(trial, histories, self._measure(model, self.hypermodel.trial_concrete(trial.hyperparameters,
+                                                                                            model), histories))
 
     def _try_run_and_update_trial(self, trial, *args, **kwargs):
         start = time.monotonic()
         self.hypermodel.last_params = None
+        self._extra = {}
         self._settle(trial, lambda: self._run_and_update_trial(trial, *args, **kwargs), start)
 
     def _settle(self, trial, work, start, params=None, share=1, pack=None):
@@ -246,7 +286,10 @@ class _SafeTuner(keras_tuner.Tuner):
             error = trial.message = trial_reason(e)
         record = {"trial_id": trial.trial_id, "worker": self.tuner_id, "status": trial.status,
                   "seconds": round((time.monotonic() - start) / share, 3),
-                  "params": self.hypermodel.last_params if params is None else params, "error": error}
+                  "params": self.hypermodel.last_params if params is None else params, "error": error,
+                  **self._extra}
+        if trial.trial_id in self.pruned_here:
+            record["pruned"] = True
         if pack is not None:
             record["pack"] = pack
         atomic_write_json(os.path.join(self.get_trial_dir(trial.trial_id), RECORD), record)
@@ -284,11 +327,9 @@ class _SafeTuner(keras_tuner.Tuner):
             for history, concrete in zip(histories, concretes):
                 check_finite(history, concrete, initial_epoch)
             atomic_write_json(self._get_build_config_fname(trial.trial_id), model.get_build_config())
-            tuner_utils.validate_trial_results(histories, self.oracle.objective, "HyperModel.fit()")
-            self.oracle.update_trial(trial.trial_id,
-                                     tuner_utils.convert_to_metrics_dict(histories, self.oracle.objective),
-                                     step=tuner_utils.get_best_step(histories, self.oracle.objective))
+            self._report(trial, histories, self._measure(model, concretes[-1], histories))
 
+        self._extra = {}
         self._settle(trial, work, start, params=params, share=share, pack=pack)
         self.on_trial_end(trial)
 
@@ -323,13 +364,15 @@ class Hyperband(keras_tuner.Hyperband, _SafeTuner):
 _CLASSES = {cls.__name__: cls for cls in (RandomSearch, GridSearch, BayesianOptimization, Hyperband)}
 
 
-def make_tuner(settings, objective, hypermodel, directory, project_name, on_trial_end=None, deadline=None):
+def make_tuner(settings, objective, hypermodel, directory, project_name, on_trial_end=None, deadline=None,
+               objectives=(), enqueued=()):
     """The tuner of `settings` over `hypermodel`, its project in `directory/project_name`; packs per `tuning.pack`.
 
     An existing project is reloaded (keras-tuner's own resume); nothing is ever
     overwritten here: clearing a run directory is `rundir.make_run_dir`'s job.
+    `objectives` (all of `tuning.objective`) and `enqueued` (warm-start points) go to the oracle.
     """
-    oracle = make_oracle(settings, objective)
+    oracle = make_oracle(settings, objective, objectives, costs_of=hypermodel.costs_of, enqueued=enqueued)
     oracle.verbose = 0  # keras-tuner's own display; archbuilder prints its trial table
     oracle.on_trial_end = on_trial_end
     oracle.deadline = deadline
@@ -338,4 +381,5 @@ def make_tuner(settings, objective, hypermodel, directory, project_name, on_tria
                                            project_name=project_name, overwrite=False,
                                            executions_per_trial=settings["executions_per_trial"])
     tuner.pack = settings.get("pack", 1)
+    tuner.prunes = bool(settings.get("pruning"))
     return tuner

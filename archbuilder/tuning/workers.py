@@ -198,7 +198,7 @@ def _serve(oracle, ip, port):
     return server, bound
 
 
-def run_chief(spec, settings, objective, hypermodel, run_dir, report, deadline, workers):
+def run_chief(spec, settings, objective, hypermodel, run_dir, report, deadline, workers, **chosen):
     """The chief: serves the oracle, runs `workers` local workers, returns when the search is over.
 
     `KERASTUNER_ORACLE_IP`/`KERASTUNER_ORACLE_PORT`, when set, say where to listen
@@ -213,7 +213,7 @@ def run_chief(spec, settings, objective, hypermodel, run_dir, report, deadline, 
     try:
         with reloading(run_dir):  # a resumed project that keras-tuner cannot read back: one line
             tuner = make_tuner(settings, objective, hypermodel, run_dir, PROJECT, on_trial_end=report.trial_ended,
-                               deadline=deadline)
+                               deadline=deadline, **chosen)
         tuner.save()
     finally:
         for key, value in saved.items():

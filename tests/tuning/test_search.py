@@ -82,7 +82,8 @@ def test_tune_writes_the_run_directory_and_best_json_builds(tmp_path):
     rows = read_csv(out)
     assert len(rows) == 2
     head = list(rows[0])
-    assert head[:3] == ["trial_id", "status", "score"] and head[-4:] == ["params", "seconds", "worker", "error"]
+    assert head[:3] == ["trial_id", "status", "score"] and head[-4:] == ["epochs_run", "seconds", "worker", "error"]
+    assert head[-8:-4] == ["params", "flops", "latency_ms", "sample_latency_ms"]
     assert {"conv.repeat", "conv[0].filters", "conv[1].filters", "dense[0].units",
             "training.optimizer.learning_rate"} <= set(head)
     for row in rows:

@@ -3,6 +3,7 @@
 import math
 
 from archbuilder.errors import SpecError
+from archbuilder.format.planner import positions
 from archbuilder.format.shapes import per_axis
 from archbuilder.text import shape as fmt_shape
 
@@ -50,5 +51,6 @@ def _reconstruction(planner, shape, input_shape, conv):
                         f"{fmt_shape(input_shape[:-1])} (encoder: {' -> '.join(sizes)}); "
                         "choose sizes that divide evenly or write the decoder out")
     k = output["kernel_size"]
-    params = math.prod(per_axis(k, len(shape) - 1, strict=False)) * shape[-1] * input_shape[-1] + input_shape[-1]
-    planner.add("reconstruction", f"Conv{len(shape) - 1}D", input_shape, params, "$.output")
+    weights = math.prod(per_axis(k, len(shape) - 1, strict=False)) * shape[-1] * input_shape[-1]
+    planner.add("reconstruction", f"Conv{len(shape) - 1}D", input_shape, weights + input_shape[-1], "$.output",
+                flops=positions(input_shape) * weights, estimated=None in input_shape)

@@ -22,6 +22,15 @@ BACKBONES = {
     "DenseNet121": (7_037_504, 6_953_856, 1024, 32),
     "VGG16": (14_714_688, 14_714_688, 512, 32),
 }
+# Published multiply-adds of each net at 224x224x3 without its classifier (MobileNetV2 and EfficientNet
+# papers, torchvision's tables); a plan scales them by the input's area, so they are estimates.
+BACKBONE_MACS_224 = {
+    "MobileNetV2": 299_000_000,
+    "ResNet50": 4_087_000_000,
+    "EfficientNetB0": 386_000_000,
+    "DenseNet121": 2_865_000_000,
+    "VGG16": 15_346_000_000,
+}
 
 
 def plan(planner, shape):
@@ -62,7 +71,8 @@ def _model_backbone(planner, shape, backbone):
         raise SpecError("$.backbone.model", e.message if os.path.exists(path) else f"{e.message}: {path}") from None
     out = counted.output_shapes[0]
     frozen = counted.params if not backbone.get("trainable") else counted.non_trainable
-    return planner.add("backbone", "Functional", out, counted.params, "$.backbone", frozen)
+    # Its FLOPs are not counted (the config walk counts shapes and parameters): 0, flagged as an estimate.
+    return planner.add("backbone", "Functional", out, counted.params, "$.backbone", frozen, estimated=True)
 
 
 def _backbone(planner, shape, backbone):
@@ -75,4 +85,7 @@ def _backbone(planner, shape, backbone):
                         f"least {minimum}x{minimum}x3; the input is {fmt_shape(shape)}")
     out = (*(None if s is None else -(-s // 32) for s in shape[:-1]), channels)
     frozen = params if not backbone.get("trainable") else params - trainable
-    return planner.add("backbone", backbone["application"], out, params, "$.backbone", frozen)
+    area = (shape[0] or 224) * (shape[1] or 224) if len(shape) == 3 else 224 * 224
+    flops = BACKBONE_MACS_224.get(backbone["application"], 0) * area // (224 * 224)
+    return planner.add("backbone", backbone["application"], out, params, "$.backbone", frozen, flops=flops,
+                       estimated=True)

@@ -6,6 +6,7 @@ count of a saved model's config (a backbone, a model file) uses too.
 
 from archbuilder.errors import SpecError
 from archbuilder.families.custom.spec import default_name
+from archbuilder.format.layer_math import layer_flops
 from archbuilder.format.layer_math import layer_node
 from archbuilder.format.shapes import ShapeError
 
@@ -22,9 +23,11 @@ def plan(planner, shape):
         name = layer.get("name", default_name(i))
         try:
             in_shapes = [shapes[n] for n in names]
-            out, params, frozen = layer_node(layer, in_shapes if isinstance(inputs, list) else in_shapes[0])
+            given = in_shapes if isinstance(inputs, list) else in_shapes[0]
+            out, params, frozen = layer_node(layer, given)
         except ShapeError as e:
             raise SpecError(path, str(e)) from None
-        planner.add(name, layer["type"], out, params, path, frozen, inputs=names)
+        flops, estimated = layer_flops(layer, given, out, params)
+        planner.add(name, layer["type"], out, params, path, frozen, inputs=names, flops=flops, estimated=estimated)
         shapes[name] = out
         previous = name

@@ -16,9 +16,12 @@ def plan(planner, shape):
         last = i == len(rnn["units"]) - 1
         sequences = rnn["return_sequences"] or not last
         width = units * (2 if rnn["bidirectional"] else 1)
-        params = rnn_params(rnn["cell"], shape[-1], units) * (2 if rnn["bidirectional"] else 1)
+        directions = 2 if rnn["bidirectional"] else 1
+        params = rnn_params(rnn["cell"], shape[-1], units) * directions
         out = (shape[0], width) if sequences else (width,)
-        shape = planner.add(f"rnn_{i}", CELLS[rnn["cell"]], out, params, f"$.rnn.units[{i}]")
+        flops = rnn_params(rnn["cell"], shape[-1], units, use_bias=False) * directions * (shape[0] or 1)
+        shape = planner.add(f"rnn_{i}", CELLS[rnn["cell"]], out, params, f"$.rnn.units[{i}]", flops=flops,
+                            estimated=shape[0] is None)
     if rnn["return_sequences"] and spec["sequence_pool"]:
         if spec["sequence_pool"] == "flatten":
             shape = planner.flatten(shape, "$.sequence_pool", "sequence_pool")

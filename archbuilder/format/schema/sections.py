@@ -13,6 +13,9 @@ from archbuilder.format.schema.builder import variants
 from archbuilder.format.schema.vocabulary import LR_SCHEDULES
 from archbuilder.format.schema.vocabulary import OPTIMIZER_COMMON_ARGS
 from archbuilder.format.schema.vocabulary import OPTIMIZERS
+from archbuilder.format.schema.vocabulary import COSTS
+from archbuilder.format.schema.vocabulary import PRUNERS
+from archbuilder.format.schema.vocabulary import STATIC_COSTS
 from archbuilder.format.schema.vocabulary import TUNERS
 
 
@@ -282,9 +285,7 @@ def tuning_schema(b):
     return b.define("tuning", closed({
         "tuner": prop({"type": "string", "enum": list(TUNERS)},
                        "keras-tuner search algorithm.", t["tuner"]),
-        "objective": b.plain("string", "Metric to optimize, e.g. `val_accuracy`; direction inferred. Default: "
-                                       "val_accuracy for classifiers, val_head_accuracy for autoencoders with "
-                                       "a head, else val_loss."),
+        "objective": objective_schema(),
         "max_trials": b.plain("positive_int", "Number of models tried (not for hyperband).", t["max_trials"]),
         "max_epochs": b.plain("positive_int", "Hyperband: epochs of the longest-trained models; default: "
                                               "training.epochs."),
@@ -304,4 +305,72 @@ def tuning_schema(b):
                      "Trials trained together as one compiled program, on the JAX backend (elsewhere one after "
                      "another): a number, or `auto` for the largest pack that fits the device's memory. The random "
                      "and grid searches then draw the shape-changing hyperparameters once per pack.", t["pack"]),
+        "select": select_schema(t["select"]),
+        "constraints": prop(closed({name: _bounds(f"Bounds on the model's {name}, from the static plan.")
+                                    for name in STATIC_COSTS}),
+                            "Trials outside these bounds are decided from the static plan before anything is "
+                            "built, recorded as INFEASIBLE, and not trained.", t["constraints"]),
+        "max_infeasible": b.plain("positive_int", "Stop the search after this many sampled points in a row break "
+                                                  "the constraints.", t["max_infeasible"]),
+        "pruning": pruning_schema(),
+        "initial": prop({"enum": [None, "defaults"]}, "`defaults`: trial 0 trains every search space at its "
+                                                      "default.", t["initial"]),
     }, description="The hyperparameter search. Its values cannot be search spaces."))
+
+
+def _bounds(description):
+    return {"description": description,
+            **closed({"max": {"description": "The largest value allowed.", "type": "number"},
+                      "min": {"description": "The smallest value allowed.", "type": "number"}})}
+
+
+def objective_schema():
+    """`tuning.objective`: a metric name, or a list of them (a multi-objective search)."""
+    named = closed({"name": {"description": "A metric name, or a cost.", "type": "string"},
+                    "direction": {"description": "Whether lower (`min`) or higher (`max`) is better; default "
+                                                 "inferred from the name.", "enum": ["min", "max"]}},
+                   required=("name",))
+    return {"description": "Metric to optimize, e.g. `val_accuracy`; direction inferred. Default: val_accuracy "
+                           "for classifiers, val_head_accuracy for autoencoders with a head, else val_loss. A list "
+                           "(names or {name, direction}) searches the Pareto front of several, e.g. "
+                           f"`val_accuracy` and `params`; the costs {', '.join(COSTS)} are minimized.",
+            "type": ["string", "array"],
+            "if": {"type": "array"},
+            "then": {"minItems": 1, "items": {"type": ["string", "object"], "if": {"type": "object"}, "then": named}}}
+
+
+def select_schema(default):
+    """`tuning.select`: which member of the Pareto front `best.json` is."""
+    bounds = {"type": "object", "additionalProperties": _bounds("Bounds on this metric.")}
+    rule = closed({"max": {"description": "The metric to maximize.", "type": "string"},
+                   "min": {"description": "The metric to minimize.", "type": "string"},
+                   "subject_to": {"description": "Bounds the chosen trial must keep, by metric.", **bounds}},
+                  minProperties=1)
+    return prop({"type": ["string", "object"], "if": {"type": "string"}, "then": {"const": "knee"}, "else": rule},
+                "With a list of objectives: `knee` (the front's member nearest the ideal point, objectives scaled "
+                "to [0, 1] over the front) or {\"max\" | \"min\": METRIC, \"subject_to\": {METRIC: {\"max\": N}}}.",
+                default)
+
+
+def pruning_schema():
+    """`tuning.pruning`: stopping bad trials after some epochs."""
+    m, a = D.MEDIAN_PRUNING, D.ASHA_PRUNING
+    kind = {"description": "`median` or `asha`.", "enum": list(PRUNERS)}
+    median = closed({"type": kind,
+                     "warmup_epochs": prop({"type": "integer", "minimum": 1}, "Epochs every trial trains before it "
+                                                                             "can be stopped.", m["warmup_epochs"]),
+                     "min_trials": prop({"type": "integer", "minimum": 1}, "Finished trials needed at an epoch "
+                                                                          "before any is compared.", m["min_trials"])},
+                    required=("type",))
+    asha = closed({"type": kind,
+                   "min_epochs": prop({"type": "integer", "minimum": 1}, "Epochs of the first rung.", a["min_epochs"]),
+                   "reduction_factor": prop({"type": "integer", "minimum": 2}, "Rungs at min_epochs × factor^k; "
+                                            "1/factor of the trials at a rung go on.", a["reduction_factor"])},
+                  required=("type",))
+    return {"description": "Stop trials early: `median` stops a trial after an epoch when its best objective so "
+                           "far is worse than the median of the finished trials' at that epoch; `asha` "
+                           "(asynchronous successive halving) keeps the top 1/reduction_factor at each rung. "
+                           "null: no pruning. Not with hyperband.",
+            "default": None, "type": ["null", "object"],
+            "if": {"type": "object", "properties": {"type": {"const": "asha"}}, "required": ["type"]},
+            "then": asha, "else": {"if": {"type": "object"}, "then": median}}

@@ -8,7 +8,8 @@ against Keras's signatures) reads the same tables. No Keras import here.
 from archbuilder.format.search_space import SPACE_KINDS
 
 __all__ = ["SPACE_KINDS", "OPTIMIZERS", "OPTIMIZER_COMMON_ARGS", "LOSSES", "LR_SCHEDULES", "TUNERS",
-           "ACTIVATIONS", "INITIALIZERS", "REGULARIZERS", "CONSTRAINTS", "ACTIVATION_DESCRIPTION", "VALUE_KINDS",
+           "ACTIVATIONS", "COSTS", "STATIC_COSTS",
+           "PRUNERS", "INITIALIZERS", "REGULARIZERS", "CONSTRAINTS", "ACTIVATION_DESCRIPTION", "VALUE_KINDS",
            "KIND_DESCRIPTIONS"]
 
 # Keras optimizer class and its own arguments per `type`; every type also takes OPTIMIZER_COMMON_ARGS.
@@ -42,6 +43,12 @@ LR_SCHEDULES = {
 }
 # `tuning.tuner` -> keras-tuner's name for it.
 TUNERS = {"random": "RandomSearch", "grid": "GridSearch", "bayesian": "BayesianOptimization", "hyperband": "Hyperband"}
+
+# What a trial costs, recorded for every trial (trials.csv, its metrics) and usable as objectives (always
+# minimized); the static ones (from the plan, before any weight exists) can also be constraints.
+STATIC_COSTS = ("params", "flops")
+COSTS = (*STATIC_COSTS, "latency_ms", "sample_latency_ms")
+PRUNERS = ("median", "asha")
 
 ACTIVATION_DESCRIPTION = (
     "Keras activation name. Output range and derivative f'(x) of the main ones: "
