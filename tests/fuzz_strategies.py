@@ -235,7 +235,8 @@ class SchemaStrategy:
     def _draw_integer(self, draw, schema, depth, fixed):
         low, high = self._bounds(schema, True)
         low = math.ceil(low) if low is not None else (-2 if high is None else high - self.int_cap)
-        high = math.floor(high) if high is not None else low + self.int_cap
+        # The schema bounds every integer by int64; draws stay near `low` as they did before it did.
+        high = min(math.floor(high), low + self.int_cap) if high is not None else low + self.int_cap
         return draw(st.integers(low, max(low, high)))
 
     def _draw_number(self, draw, schema, depth, fixed):
@@ -295,6 +296,9 @@ class SchemaStrategy:
                     chosen.append(key)
                 elif depth < self.max_depth and self._percent(draw, self.optional_rate):
                     chosen.append(key)
+            missing = [key for key in optional if key not in chosen]
+            while len(chosen) < min_props and missing:  # e.g. tuning.select: at least one of its keys
+                chosen.append(missing.pop(draw(st.integers(0, len(missing) - 1))))
             if max_props is not None:
                 chosen = chosen[:max_props]
         value = {}

@@ -92,6 +92,7 @@ def fill_defaults(doc):
 def _fill_training(doc):
     training = doc.setdefault("training", {})
     items.fill(training, D.TRAINING)
+    items.fill(training["optimizer"], D.TRAINING["optimizer"])  # {"type": "sgd"} gets the default learning rate
     if isinstance(training.get("early_stopping"), dict):
         items.fill(training["early_stopping"], D.EARLY_STOPPING)
     for output in outputs(doc):

@@ -86,7 +86,7 @@ def _schema_error_lines(error, doc):
         expected = " or ".join(expected) if isinstance(expected, list) else expected
         yield _Line(path, f"{_short(instance)} is not of type {expected}", wrong_type=True)
         return
-    if kind in ("minProperties", "maxProperties") and isinstance(instance, dict) and set(instance) <= set(SPACE_KINDS):
+    if kind in ("minProperties", "maxProperties") and isinstance(instance, dict) and instance and set(instance) <= set(SPACE_KINDS):
         yield _Line(path, f"a search space has exactly one of {', '.join(map(repr, SPACE_KINDS))}")
         return
     message = error.message
