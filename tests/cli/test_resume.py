@@ -40,7 +40,10 @@ def test_the_ctrl_c_hint_continues_the_run_as_it_was_started(tmp_path):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "archbuilder", "train", str(spec), "--set", "layers[0].units=5", "--epochs",
                "4", "--batch-size", "4", "--data", str(tmp_path / "given.npz"), "--out", str(out), "--quiet"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    # A terminal delivers Ctrl-C to a process that handles it; a test runner's worker may ignore
+    # SIGINT, which its children would inherit (and Python then installs no KeyboardInterrupt).
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 180
     while not (out / "state.json").exists() and process.poll() is None and time.time() < deadline:
         time.sleep(0.01)
