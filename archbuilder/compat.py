@@ -22,9 +22,11 @@ Example:
     'COMPLETED'
 """
 
+import contextlib
 import importlib
+import sys
 
-__all__ = ["CHECKED", "NAMES"]
+__all__ = ["CHECKED", "NAMES", "serializing_without_tensorflow"]
 
 CHECKED = {"keras": "3.15.1", "keras_tuner": "1.4.8", "tf2onnx": "1.17.0"}
 """The versions whose internals were read and tested."""
@@ -37,6 +39,8 @@ NAMES = {
     "jax_draw_seed": ("keras.src.backend.jax.random", "jax_draw_seed"),
     "standardize_dtype": ("keras.src.backend", "standardize_dtype"),
     "constant_initializers": ("keras.src.initializers", "constant_initializers"),
+    # Keras's lazy TensorFlow module, which its serialization asks (serializing_without_tensorflow).
+    "keras_tensorflow": ("keras.src.utils.module_utils", "tensorflow"),
     # Keras's class weights as sample weights, as its data adapters compute them (archbuilder.tuning.pack_fit).
     "class_weight_to_sample_weights": ("keras.src.trainers.data_adapters.data_adapter_utils",
                                        "class_weight_to_sample_weights"),
@@ -66,3 +70,24 @@ def __getattr__(name):
         value = getattr(importlib.import_module(module), attribute)
     globals()[name] = value
     return value
+
+
+@contextlib.contextmanager
+def serializing_without_tensorflow():
+    """While Keras serializes (`get_config`, `model.save`), TensorFlow is not imported for nothing.
+
+    Keras's serialization asks its lazy `tensorflow` module whether TensorFlow is
+    available — importing it, about 2 s on a host where it is installed — only to test
+    whether a value is a TensorFlow object (`tf.TensorShape`, `tf.DType`,
+    `tf.TypeSpec`). While TensorFlow is not imported no value can be one, so inside the
+    block the module answers "not available"; afterwards it is asked afresh.
+    """
+    lazy = __getattr__("keras_tensorflow")
+    if lazy._available is not None or sys.modules.get("tensorflow") is not None:
+        yield
+        return
+    lazy._available = False
+    try:
+        yield
+    finally:
+        lazy._available = None

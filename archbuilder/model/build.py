@@ -16,7 +16,6 @@ import os
 
 import keras
 
-from archbuilder.atomic import atomic_save_model
 from archbuilder.errors import ArchbuilderError
 from archbuilder.errors import SpecError
 from archbuilder.errors import SpecErrors
@@ -24,6 +23,7 @@ from archbuilder.families import get_family
 from archbuilder.layers.blocks import Graph
 from archbuilder.model.compile import compile_model
 from archbuilder.model.host_init import host_initializers
+from archbuilder.model.saving import save_model
 from archbuilder.model.summary import format_table
 from archbuilder.model.summary import layer_table
 from archbuilder.model.summary import model_summary
@@ -139,10 +139,10 @@ def build_and_save(spec, out, plot=None, overwrite=True):
     if built.model.optimizer is not None:
         # Saved with built optimizer variables, the file reloads without Keras's "skipping optimizer" warning.
         built.model.optimizer.build(built.model.trainable_variables)
-    atomic_save_model(built.model, out)
+    save_model(built.model, out)
     saved = [out]
     if encoder_path:
-        atomic_save_model(built.encoder, encoder_path)
+        save_model(built.encoder, encoder_path)
         saved.append(encoder_path)
     if plot:
         plot_model(built.model, plot, plan_spec(spec.concrete()))

@@ -22,6 +22,7 @@ import dataclasses
 import keras
 import numpy as np
 
+from archbuilder import compat
 from archbuilder.data.preprocessing import CONTRACT_FORMAT
 from archbuilder.data.preprocessing import identity_contract
 from archbuilder.data.preprocessing import input_contract
@@ -83,9 +84,11 @@ def serving_model(model, preprocessing, *, task=None, code=None):
 
 def _compile_like(served, model):
     """Compiles `served` with `model`'s loss, metrics and (trained) optimizer, so it evaluates and saves alike."""
-    if not getattr(model, "compiled", False) or model.get_compile_config() is None:
+    with compat.serializing_without_tensorflow():
+        config = model.get_compile_config() if getattr(model, "compiled", False) else None
+    if config is None:
         return
-    config = keras.saving.deserialize_keras_object(model.get_compile_config())
+    config = keras.saving.deserialize_keras_object(config)
     if model.optimizer is not None:
         config["optimizer"] = model.optimizer
     served.compile(**config)

@@ -16,11 +16,11 @@ import time
 
 import keras
 
-from archbuilder.atomic import atomic_save_model
 from archbuilder.atomic import atomic_write_json
 from archbuilder.errors import ArchbuilderError
 from archbuilder.layers.model_file import ModelFileError
 from archbuilder.layers.model_file import check_archive
+from archbuilder.model.saving import save_model
 
 __all__ = ["CHECKPOINT", "BEST", "STATE", "ResumableEarlyStopping", "EpochCheckpoint", "read_state",
            "load_checkpoint"]
@@ -97,7 +97,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         current = None if es.best_epoch == epoch else self.model.get_weights()
         if current is not None:
             self.model.set_weights(es.best_weights)
-        atomic_save_model(self.model, os.path.join(self.run_dir, BEST))
+        save_model(self.model, os.path.join(self.run_dir, BEST))
         if current is not None:
             self.model.set_weights(current)
         self._best_saved = es.best_epoch
@@ -105,7 +105,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         due = self._due(epoch)
         if due:
-            atomic_save_model(self.model, os.path.join(self.run_dir, CHECKPOINT))
+            save_model(self.model, os.path.join(self.run_dir, CHECKPOINT))
             self._save_best(epoch)
         # Wall seconds of the epoch, its checkpoint included (history.csv; bench/train_throughput.py reads it).
         logs = {**(logs or {}), "epoch_seconds": time.perf_counter() - self._epoch_start}

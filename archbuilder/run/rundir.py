@@ -17,12 +17,12 @@ import os
 import shutil
 import time
 
-from archbuilder.atomic import atomic_save_model
 from archbuilder.atomic import atomic_write
 from archbuilder.atomic import atomic_write_json
 from archbuilder.atomic import atomic_write_text
 from archbuilder.errors import ArchbuilderError
 from archbuilder.format.jsonfile import special_file
+from archbuilder.model.saving import save_model
 
 __all__ = ["DONE", "MARKER", "LOCK", "RunDir", "FileLock", "LockedError", "is_run_directory"]
 
@@ -223,7 +223,7 @@ class RunDir:
             f.write(data)
 
     def save_model(self, name, model):
-        atomic_save_model(model, self.file(name))
+        save_model(model, self.file(name))
 
     def read_json(self, name):
         """The run's JSON file `name`, or None when it is absent.

@@ -29,7 +29,7 @@ from archbuilder.errors import SpecError
 from archbuilder.errors import SpecErrors
 from archbuilder.format.schema.vocabulary import TUNERS
 from archbuilder.run import tracking
-from archbuilder.tuning.costs import latency
+from archbuilder.tuning.costs import Latencies
 from archbuilder.tuning.costs import static_costs
 from archbuilder.tuning.hypermodel import check_finite
 from archbuilder.tuning.oracles import make_oracle
@@ -157,6 +157,13 @@ class _SafeTuner(keras_tuner.Tuner):
             self._pruned_here = set()
         return self._pruned_here
 
+    @property
+    def latencies(self):
+        """The search's latencies, each inference graph timed once (`archbuilder.tuning.costs.Latencies`)."""
+        if "_latencies" not in self.__dict__:
+            self._latencies = Latencies()
+        return self._latencies
+
     def _populate_initial_space(self):
         # The hypermodel declares every hyperparameter with its condition up front,
         # so keras-tuner's build-until-all-scopes-seen loop is not needed.
@@ -246,7 +253,7 @@ class _SafeTuner(keras_tuner.Tuner):
         x = self.hypermodel.dataset.x_train if self.hypermodel.dataset is not None else None
         costs = {"params": model.count_params(), "flops": static_costs(concrete)["flops"]}
         if x is not None:
-            costs.update(latency(model, x, concrete["training"]["batch_size"]))
+            costs.update(self.latencies(model, x, concrete["training"]["batch_size"]))
         self._extra.update(costs)
         self._extra["epochs_run"] = max(len(h.history.get("loss") or ()) for h in histories)
         return costs

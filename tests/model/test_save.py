@@ -103,3 +103,38 @@ def test_saved_models_reload_with_safe_mode_in_a_fresh_process(tmp_path):
                             capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("reloaded") == len(cases)
+
+
+NO_TENSORFLOW = r"""
+import importlib.util
+import archbuilder
+doc = json.loads(sys.argv[1])
+out = tempfile.mkdtemp()
+x = np.random.default_rng(0).normal(size=(6, 40)).astype("float32")
+trained = archbuilder.predict(archbuilder.train(doc, out=out + "/train", quiet=True), x)
+doc["training"]["optimizer"] = {"type": "adam", "learning_rate": {"float": {"min": 1e-3, "max": 1e-2}}}
+tuned = archbuilder.predict(archbuilder.tune(doc, out=out + "/tune", quiet=True, max_trials=2, pack=2), x)
+imported = "tensorflow" in sys.modules  # before anything is loaded back
+import keras
+files = {}
+for name, path in (("train", "/train/model.keras"), ("tune", "/tune/best_model.keras")):
+    probabilities = keras.saving.load_model(out + path).predict(x, verbose=0)
+    files[name] = probabilities.tolist()
+print("RESULT " + json.dumps({"installed": importlib.util.find_spec("tensorflow") is not None, "imported": imported,
+                              "train": trained[[str(k) for k in range(10)]].to_numpy().tolist(),
+                              "tune": tuned[[str(k) for k in range(10)]].to_numpy().tolist(), "files": files}))
+"""
+
+
+def test_jax_runs_save_their_models_without_importing_tensorflow():
+    """Keras's serialization asks whether TensorFlow is available (importing it, ~2 s); archbuilder's saves do not."""
+    from jax_scripts import run_jax
+
+    doc = {"spec_version": 1, "name": "no_tf", "family": "cnn", "input": {"shape": [40, 1]},
+           "conv": [{"filters": 4, "pool": 2}], "dense": [{"units": 8}], "output": {"units": 10},
+           "training": {"epochs": 1, "batch_size": 64}, "data": {"dataset": "mnist1d", "max_samples": 200}}
+    out = run_jax(NO_TENSORFLOW, json.dumps(doc))
+    assert out["installed"] and not out["imported"]
+    for name in ("train", "tune"):  # the saved files predict what the run directories predict
+        np.testing.assert_allclose(out["files"][name], out[name], rtol=1e-6, atol=1e-7)
+        assert np.asarray(out[name]).shape == (6, 10)

@@ -252,13 +252,13 @@ def test_checkpoints_every_epoch_or_at_most_every_interval(tmp_path, monkeypatch
     from archbuilder.run import callbacks
 
     saved = []
-    original = callbacks.atomic_save_model
+    original = callbacks.save_model
 
     def spy(model, path):
         saved.append((os.path.basename(path), len(checkpoint.history.get("loss", []))))
         return original(model, path)
 
-    monkeypatch.setattr(callbacks, "atomic_save_model", spy)
+    monkeypatch.setattr(callbacks, "save_model", spy)
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(64, 4)).astype("float32"), rng.normal(size=(64, 1)).astype("float32")
     keras.utils.set_random_seed(0)

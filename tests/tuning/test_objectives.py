@@ -16,6 +16,7 @@ import archbuilder
 from archbuilder.errors import TrialError
 from archbuilder.spec.load import load_spec
 from archbuilder.spec.plan import plan_spec
+from archbuilder.tuning import costs as costs_module
 from archbuilder.tuning import hypermodel as hypermodel_module
 from archbuilder.tuning.pareto import select
 
@@ -81,6 +82,49 @@ def test_two_objectives_write_the_front_and_its_knee(tmp_path):
         assert row["epochs_run"] == "1"
     trial = json.loads((out / "tuner" / "trial_0" / "trial.json").read_text())
     assert {"params", "flops", "latency_ms", "sample_latency_ms"} <= set(trial["metrics"]["metrics"])
+
+
+def test_a_search_times_each_inference_graph_once(tmp_path, monkeypatch):
+    timed = []
+    original = costs_module.latency
+
+    def latency(model, x, batch_size):
+        timed.append(model.count_params())
+        return original(model, x, batch_size)
+
+    monkeypatch.setattr(costs_module, "latency", latency)
+    doc = spec(units=(4,), max_trials=6, seed=3)  # filters 2 or 8: two graphs, six trials
+    doc["regularization"] = {"l2": {"float": {"min": 1e-5, "max": 1e-3, "sampling": "log"}}}
+    doc["dense"][0]["dropout"] = {"float": {"min": 0.0, "max": 0.5}}
+    doc["training"]["seed"] = {"int": {"min": 1, "max": 1000}}
+    out = tmp_path / "run"
+    archbuilder.tune(doc, out=str(out), quiet=True)
+    rows_ = read_csv(out / "trials.csv")
+    graphs = {}
+    for row in rows_:
+        graphs.setdefault(row["conv[0].filters"], set()).add((row["params"], row["latency_ms"],
+                                                              row["sample_latency_ms"]))
+    assert len(rows_) == 6 and sorted(graphs) == ["2", "8"]
+    assert all(len(same) == 1 for same in graphs.values())  # one figure per graph, whatever else differs
+    assert sorted(timed) == sorted(int(next(iter(same))[0]) for same in graphs.values())
+
+
+def test_the_inference_key_ignores_what_only_training_reads():
+    keras = pytest.importorskip("keras")
+
+    def model(units=8, activation="relu", l2=1e-3, rate=0.2, seed=1, dtype=None):
+        inputs = keras.Input((5,))
+        h = keras.layers.Dense(units, activation=activation, kernel_regularizer=keras.regularizers.L2(l2),
+                               kernel_initializer=keras.initializers.GlorotUniform(seed), dtype=dtype)(inputs)
+        h = keras.layers.Dropout(rate, seed=seed)(h)
+        return keras.Model(inputs, keras.layers.Dense(3, dtype=dtype)(h))
+
+    key = costs_module.inference_key
+    base = key(model(), 16)
+    assert key(model(l2=1e-5, rate=0.5, seed=7), 16) == base  # new layer names, other values: the same graph
+    for other in (model(units=9), model(activation="tanh"), model(dtype="mixed_bfloat16")):
+        assert key(other, 16) != base
+    assert key(model(), 1) != base
 
 
 def rows(*points):
