@@ -43,6 +43,8 @@ import numpy as np
 
 from archbuilder import compat
 from archbuilder.run import fast_path
+from archbuilder.tuning.pack_programs import Programs
+from archbuilder.tuning.pack_programs import shared_programs
 
 __all__ = ["Member", "PackError", "pack_fit"]
 
@@ -199,99 +201,6 @@ def _initial_metrics(model):
     return values
 
 
-def _metric_results(model, values):
-    """`model.get_metrics_result()` for metric values, as arrays (traced inside `_Programs.results`)."""
-    results = {}
-    with keras.StatelessScope(state_mapping=list(zip(model.metrics_variables, values))):
-        for metric in model.metrics:  # Keras's get_metrics_result, less its conversion to Python numbers
-            result = metric.result()
-            if isinstance(result, dict):
-                results.update(result)
-            else:
-                results[metric.name] = result
-    return results
-
-
-def _tuples(state):
-    """A step's state `(variables, ...)` with each group a tuple (Keras returns lists)."""
-    return tuple(tuple(group) for group in state)
-
-
-def _gather(data, orders):
-    """Each member's batch: its rows of the device data, gathered inside the step's own program.
-
-    One gather per array for all members (one per member and array compiles ten times slower);
-    the steps stay bit-identical to `fit`'s, which gets its batch as an input.
-    """
-    members, size = orders.shape
-
-    def take(array):
-        return jnp.take(array, orders.reshape(-1), axis=0).reshape((members, size) + array.shape[1:])
-
-    taken = jax.tree.map(take, data)
-    return tuple(jax.tree.map(lambda a, m=m: a[m], taken) for m in range(members))
-
-
-class _Programs:
-    """The pack's jitted programs: a training step (or epoch) and an evaluation step for all members.
-
-    Their arguments and results are tuples, not lists: JAX dispatches a call whose
-    pytrees hold lists through its slower Python path.
-    """
-
-    def __init__(self, models, data, scan):
-        self.models, self.data, self.scan = models, data, scan
-        self._step = jax.jit(self._train_all)
-        self._epoch = jax.jit(self._train_epoch)
-        self._test = jax.jit(self._test_all)
-        self._results = jax.jit(self._results_all)
-
-    def _train_batches(self, carry, batches):
-        steps = zip(self.models, carry, batches)
-        return tuple(_tuples(model.train_step(state, batch)[1]) for model, state, batch in steps)
-
-    def _train_all(self, carry, rows, data):
-        return self._train_batches(carry, _gather(data, rows))
-
-    def _test_all(self, carry, batch):
-        return tuple(_tuples(model.test_step(state, batch)[1]) for model, state in zip(self.models, carry))
-
-    def _train_epoch(self, carry, orders, data):
-        size = self.data.batch_size
-        full = self.data.used // size
-        rows = orders[:, :full * size].reshape(len(self.models), full, size).transpose(1, 0, 2)
-        carry, _ = jax.lax.scan(lambda c, r: (self._train_all(c, r, data), None), carry, rows)
-        if full * size < self.data.used:  # Keras's last, smaller batch: one more step in the same program
-            carry = self._train_all(carry, orders[:, full * size:], data)
-        return carry
-
-    def _results_all(self, metrics):
-        return tuple(_metric_results(model, values) for model, values in zip(self.models, metrics))
-
-    def results(self, metrics):
-        """Every member's metric results (`get_metrics_result()`) as Python floats, one program for all."""
-        return [{name: float(value) for name, value in member.items()}
-                for member in jax.device_get(self._results(tuple(metrics)))]
-
-    def train_epoch(self, states, metrics, orders):
-        """One epoch of every member from `states`; returns their `(state, metric values)`."""
-        carry = tuple((*state, values) for state, values in zip(states, metrics))
-        if self.scan:
-            carry = self._epoch(carry, jnp.asarray(orders), self.data.train)
-        else:
-            for start in range(0, self.data.used, self.data.batch_size):
-                rows = jnp.asarray(orders[:, start:start + self.data.batch_size])
-                carry = self._step(carry, rows, self.data.train)
-        return [(tuple(c[:3]), c[3]) for c in carry]
-
-    def evaluate(self, states, metrics):
-        """Every member's metric values on the validation data (the same batches for all)."""
-        carry = tuple((state[0], state[1], values) for state, values in zip(states, metrics))
-        for batch in self.data.validation:
-            carry = self._test(carry, batch)
-        return [c[2] for c in carry]
-
-
 # ---------------------------------------------------------------- the fit loop
 
 
@@ -356,7 +265,8 @@ def pack_fit(members, *, scan=False, on_member_end=None):
     for member in members[1:]:
         data.check(members[0].arguments, member.arguments)
     runs = [_Run(member, data) for member in members]
-    programs = _Programs([run.model for run in runs], data, scan)
+    models = [run.model for run in runs]
+    programs = (not scan and shared_programs(models, data)) or Programs(models, data, scan)
     for run in runs:
         run.callbacks.on_train_begin()
 
@@ -382,11 +292,11 @@ def pack_fit(members, *, scan=False, on_member_end=None):
         states = [_model_state(run.model) for run in runs]  # as callbacks left them (e.g. a new learning rate)
         orders = np.stack([runs[i].orders.next() if i in running else np.arange(data.used)
                            for i in range(len(runs))]).astype(np.int32)
-        trained = programs.train_epoch(states, [run.metrics0 for run in runs], orders)
+        trained = programs.train_epoch(states, [run.metrics0 for run in runs], orders, running)
         states = [state for state, _ in trained]
-        logs = programs.results([values for _, values in trained])
-        validated = programs.evaluate(states, [run.metrics0 for run in runs]) if data.validation else None
-        val_logs = programs.results(validated) if validated else [None] * len(runs)
+        logs = programs.results([values for _, values in trained], running)
+        validated = programs.evaluate(states, [run.metrics0 for run in runs], running) if data.validation else None
+        val_logs = programs.results(validated, running) if validated else [None] * len(runs)
         for i in running:
             run = runs[i]
             try:

@@ -89,7 +89,7 @@ def run_case(case):
             "sequential": {"train_step": count(sequential_compiled, "train_step"),
                            "test_step": count(sequential_compiled, "test_step")},
             "pack": {name: count(pack_compiled, name)
-                     for name in ("_train_all", "_test_all", "_gather", "_train_epoch")}}
+                     for name in ("_train_all", "_test_all", "_gather", "_train_epoch", "_train_one", "_test_one")}}
 
 
 print("RESULT " + json.dumps({name: run_case(case) for name, case in json.loads(sys.argv[1]).items()}))
@@ -134,8 +134,17 @@ def _mlp(rate, seed):
                          "optimizer": {"type": "adam", "learning_rate": rate}}}
 
 
+# A search over learning rate, seed and L2 factor: one training step for all, traced and compiled once.
+SHARED_MEMBERS = [
+    _cnn(1e-3, 1, 1e-4, 0.1),
+    _cnn(2e-2, 2, 1e-3, 0.1, early_stopping=STOP_EARLY),
+    _cnn(5e-3, 3, 3e-4, 0.1),
+    _cnn(NAN_RATE, 4, 1e-2, 0.1),
+]
+
 CASES = {
     "cnn": {"members": CNN_MEMBERS, "scan": False},
+    "shared": {"members": SHARED_MEMBERS, "scan": False},
     "autoencoder": {"members": [_autoencoder(1e-3, 1.0, 5), _autoencoder(1e-2, 0.3, 6), _autoencoder(0.0, 2.0, 7)],
                     "scan": False},
     # Full batches of 64 only, and 8 steps per execution in the sequential fit.
@@ -172,8 +181,23 @@ def test_early_stopping_and_a_nan_loss_stop_only_their_member(packs):
 def test_a_pack_compiles_one_step_program_per_batch_shape_for_all_its_members(packs):
     # Sequentially each member compiles its training step twice (64 and the last batch of 32) and its
     # evaluation step once; the pack compiles one program that steps all four, per batch shape.
+    # (Its members differ in dropout rates and schedules: values baked into each member's step.)
     assert packs["cnn"]["sequential"] == {"train_step": 8, "test_step": 4}
-    assert packs["cnn"]["pack"] == {"_train_all": 2, "_test_all": 1, "_gather": 0, "_train_epoch": 0}
+    assert packs["cnn"]["pack"] == {"_train_all": 2, "_test_all": 1, "_gather": 0, "_train_epoch": 0,
+                                    "_train_one": 0, "_test_one": 0}
+
+
+def test_members_differing_in_learning_rate_seed_and_l2_share_one_step_bit_for_bit(packs):
+    out = packs["shared"]
+    epochs = [row["epochs"][1] for row in out["rows"]]
+    assert epochs[0] == epochs[2] == 4 and 1 < epochs[1] < 4 and epochs[3] == 1  # early stopping, NaN
+    for row in out["rows"]:
+        assert row["variables_identical"] and row["history_identical"], row
+        assert row["epochs"][0] == row["epochs"][1], row
+    # One member's step for all four, per batch shape (64 and the last 32), and one evaluation step.
+    assert out["sequential"] == {"train_step": 8, "test_step": 4}
+    assert out["pack"] == {"_train_all": 0, "_test_all": 0, "_gather": 0, "_train_epoch": 0,
+                           "_train_one": 2, "_test_one": 1}
 
 
 def test_autoencoders_with_a_head_pack_exactly_with_their_own_penalty_and_loss_weights(packs):
@@ -184,7 +208,7 @@ def test_autoencoders_with_a_head_pack_exactly_with_their_own_penalty_and_loss_w
 def test_on_the_fast_path_a_pack_replays_each_members_full_batches_exactly(packs):
     for row in packs["fast_path"]["rows"]:
         assert row["variables_identical"] and row["history_identical"], row
-    assert packs["fast_path"]["pack"]["_train_all"] == 1  # one batch shape
+    assert packs["fast_path"]["pack"]["_train_one"] == 1  # one batch shape, one step shared by the members
 
 
 def test_with_lax_scan_an_epoch_is_one_program_and_a_dense_model_equal_to_float_rounding(packs):
