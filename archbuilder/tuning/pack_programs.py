@@ -128,9 +128,14 @@ class Programs:
 # ---------------------------------------------------------------- one member's step for all
 
 
+def _is_l1l2(value):
+    """Keras's own `L1L2` (a subclass may compute something else)."""
+    return type(value) is keras.regularizers.L1L2
+
+
 def _regularizer_pattern(value):
     """An L1L2 weight regularizer's config as the training step's structure sees it: which factors are not 0."""
-    if isinstance(value, dict) and value.get("class_name") == "L1L2":
+    if isinstance(value, dict) and value.get("class_name") == "L1L2" and value.get("module") == "keras.regularizers":
         factors = value.get("config") or {}
         return {"class_name": "L1L2", "nonzero": [float(factors.get(name) or 0.0) != 0.0 for name in ("l1", "l2")]}
     return value
@@ -148,10 +153,14 @@ def train_key(model):
     """What a training step of `model` computes, less its state and L1/L2 factors; None when unknown."""
     with compat.serializing_without_tensorflow():
         compiled = model.get_compile_config()
-    optimizer = ((compiled or {}).get("optimizer") or {}).get("config") or {}
-    if isinstance(optimizer.get("learning_rate"), (int, float)):  # a variable of the optimizer's state
-        optimizer = {k: v for k, v in optimizer.items() if k != "learning_rate"}
-    return config_key(model, _rewrite, {**(compiled or {}), "optimizer": optimizer})
+    compiled = dict(compiled or {})
+    optimizer = compiled.get("optimizer")
+    if isinstance(optimizer, dict) and isinstance(optimizer.get("config"), dict):
+        config = {k: v for k, v in optimizer["config"].items() if k != "name"}  # Keras numbers them afresh
+        if isinstance(config.get("learning_rate"), (int, float)):  # a variable of the optimizer's state
+            del config["learning_rate"]
+        compiled["optimizer"] = {**optimizer, "config": config}
+    return config_key(model, _rewrite, compiled)
 
 
 class _Factors:
@@ -177,7 +186,7 @@ def shared_programs(models, data):
     columns = list(zip(*([v.regularizer for v in model.trainable_weights] for model in models)))
     varied = []  # (trainable variable's position, the factors that differ across the members)
     for position, regularizers in enumerate(columns):
-        if all(isinstance(r, keras.regularizers.L1L2) for r in regularizers):
+        if all(_is_l1l2(r) for r in regularizers):
             names = tuple(n for n in ("l1", "l2") if len({float(getattr(r, n)) for r in regularizers}) > 1)
             if names:
                 varied.append((position, names))

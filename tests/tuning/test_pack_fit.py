@@ -217,3 +217,26 @@ def test_with_lax_scan_an_epoch_is_one_program_and_a_dense_model_equal_to_float_
     for row in out["rows"]:
         assert row["epochs"] == [3, 3]
         assert row["variables_max_difference"] < 1e-5 and row["history_max_difference"] < 1e-5, row
+
+
+def test_only_state_and_l1_l2_factors_let_members_share_a_step():
+    """Members share one step when their training steps differ only in what the state or an L1/L2 factor holds."""
+    keras = pytest.importorskip("keras")
+    from archbuilder.tuning.pack_programs import train_key
+
+    def model(optimizer, l2=1e-3, rate=0.0, units=3, seed=1):
+        inputs = keras.Input((4,))
+        h = keras.layers.Dropout(rate, seed=seed)(inputs)
+        h = keras.layers.Dense(units, kernel_regularizer=keras.regularizers.L1L2(0.0, l2),
+                               kernel_initializer=keras.initializers.GlorotUniform(seed))(h)
+        built = keras.Model(inputs, h)
+        built.compile(optimizer, "mse")
+        return train_key(built)
+
+    base = model(keras.optimizers.Adam(1e-3))
+    assert model(keras.optimizers.Adam(5e-3), l2=1e-4, seed=7) == base  # learning rate, L2 factor, seeds
+    schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.9)
+    for other in (model(keras.optimizers.Adamax(1e-3)), model(keras.optimizers.Adam(1e-3, beta_1=0.8)),
+                  model(keras.optimizers.Adam(1e-3), rate=0.2), model(keras.optimizers.Adam(1e-3), units=4),
+                  model(keras.optimizers.Adam(schedule)), model(keras.optimizers.Adam(1e-3), l2=0.0)):
+        assert other != base
