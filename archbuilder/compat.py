@@ -14,7 +14,10 @@ of keras-tuner 1.4's classes (same versions): `Tuner._populate_initial_space`,
 `Tuner._get_build_config_fname`, `Tuner._is_worker`, `Tuner._deepcopy_callbacks`,
 `Tuner._build_hypermodel`, `Tuner._run_and_update_trial` and `SaveBestEpoch._save_model`;
 `archbuilder.tuning.pack_fit` calls Keras 3's `Trainer._symbolic_build` and reads
-`Layer._flatten_layers`, `Trainer._compile_metrics` and `Trainer._compile_loss` (as `fit` does).
+`Layer._flatten_layers`, `Trainer._compile_metrics` and `Trainer._compile_loss` (as `fit` does);
+`archbuilder.tuning.pack_programs._Factors` repeats `keras.regularizers.L1L2.__call__`'s
+operations with its factors as inputs, and `serializing_without_tensorflow` sets Keras's lazy
+`tensorflow` module's `_available`.
 
 Example:
     >>> from archbuilder import compat

@@ -4,12 +4,14 @@
 per trial) with the keyword arguments their `fit` would get
 (`archbuilder.run.fit.fit_arguments`), and trains them together:
 
-- **One program for the pack.** Each step is one jitted XLA program that runs every
-  member's own, unbatched `train_step` (its own graph, its own Python-float settings:
-  learning-rate schedule, optimizer arguments, regularizer and penalty weights,
-  dropout rates, loss weights); the host dispatches once per step for the whole pack
-  instead of once per member. With `scan=True` (the fast path: accelerators) an
-  epoch's steps run inside one program (`lax.scan` over its batches), so the host
+- **Compiled programs for the pack** (`archbuilder.tuning.pack_programs`). Step by
+  step, either one program that runs every member's own, unbatched `train_step` (its
+  own graph, its own Python-float settings: learning-rate schedule, optimizer
+  arguments, regularizer and penalty weights, dropout rates, loss weights), one host
+  dispatch per step for the whole pack; or, when the members differ only in their
+  state and L1/L2 factors, one member's step compiled once and run for each member.
+  With `scan=True` (the fast path: accelerators) an epoch's steps run inside one
+  program with every member's step (`lax.scan` over its batches), so the host
   dispatches once per epoch.
 - **Exact.** A member starts from its model's own state (weights, seed-generator
   states, optimizer slots), sees the batches its `fit` would see (NumPy's global
@@ -30,7 +32,8 @@ per trial) with the keyword arguments their `fit` would get
 Not packed (`PackError`): members with different data, batch sizes or validation
 settings, `shuffle="batch"`, inputs other than arrays or archbuilder's `FullBatches`.
 Batch-level callback hooks are not called (archbuilder's and keras-tuner's have none).
-Stopped members are still computed until the pack ends, their results discarded.
+In a program with every member's step, stopped members are still computed until the
+pack ends, their results discarded.
 """
 
 import dataclasses
