@@ -35,6 +35,10 @@ def _no_files(doc):
     return []
 
 
+def _no_integers(doc):
+    return False
+
+
 @dataclasses.dataclass(frozen=True)
 class Family:
     """One architecture family.
@@ -64,6 +68,8 @@ class Family:
         hidden_activation: whether the top-level `activation` applies (not for `custom`).
         files: `files(doc) -> [[key, ...]]`: where a spec names files (a backbone model),
             as key lists; relative paths there are relative to the spec file, like data paths.
+        reads_integers: `reads_integers(doc) -> bool`: whether the spec's first layer takes
+            integer inputs as they are (an embedding); if not, an integer `input.dtype` is refused.
     """
 
     name: str
@@ -79,6 +85,7 @@ class Family:
     concrete_checks: Callable = _no_checks
     hidden_activation: bool = True
     files: Callable = _no_files
+    reads_integers: Callable = _no_integers
 
     def build(self, spec, graph):
         """Builds the Keras graph of a concrete spec with the family's builder (imported on first use)."""

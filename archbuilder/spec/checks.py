@@ -150,14 +150,23 @@ def check_losses(concrete):
         yield path, f"{name} on a {activation!r} output needs \"from_logits\": true (or a softmax/sigmoid output)"
 
 
+def check_input_dtype(doc, family):
+    """An integer input reaches the first layer as integers: only an embedding reads them."""
+    dtype = doc["input"].get("dtype", "float32")
+    if dtype.startswith(("int", "uint")) and not family.reads_integers(doc):
+        yield "$.input.dtype", (f"the first layer of this {doc['family']} model cannot take {dtype} values (only "
+                                "an embedding reads integers); leave input.dtype at float32: 8-bit images are "
+                                "read as uint8 and divided by 255 into float32 all the same")
+
+
 def check_document(doc):
     """All semantic problems of a schema-valid spec, as `(path, message)` pairs."""
     problems = list(check_structure(doc))
     if problems:  # the other checks resolve the spec, which needs every space at the top of its value
         return problems
     family = get_family(doc["family"])
-    problems = (list(check_spaces(doc)) + list(check_search(doc)) + list(family.checks(doc))
-                + list(check_augmentation(doc)))
+    problems = (list(check_spaces(doc)) + list(check_search(doc)) + list(check_input_dtype(doc, family))
+                + list(family.checks(doc)) + list(check_augmentation(doc)))
     if not problems:
         concrete = concretize(resolve(doc))
         problems += list(check_losses(concrete)) + list(family.concrete_checks(concrete))

@@ -1,5 +1,9 @@
 """Semantic checks every spec gets (archbuilder.spec.checks): search spaces, tuning, augmentation, losses."""
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from archbuilder.spec.checks import check_document
@@ -43,3 +47,25 @@ def test_the_loss_rule_reads_the_prediction_layer_of_every_family():
             "head": {"units": 1, "loss": "categorical_crossentropy"}}
     assert ("$.head.loss", "categorical_crossentropy needs one output unit per class; with 1 unit use "
                            "binary_crossentropy") in check_document(head)
+
+
+def test_an_integer_input_needs_a_first_layer_that_reads_integers(tmp_path):
+    """uint8 images into a cnn failed inside Keras; it is one line at validation, an embedding still reads ints."""
+    message = ("the first layer of this cnn model cannot take uint8 values (only an embedding reads integers); "
+               "leave input.dtype at float32: 8-bit images are read as uint8 and divided by 255 into float32 "
+               "all the same")
+    assert problems(input={"shape": [8, 8, 1], "dtype": "uint8"}) == [("$.input.dtype", message)]
+    assert problems(input={"shape": [8, 8, 1], "dtype": "float16"}) == []
+    rnn = {"spec_version": 1, "name": "r", "family": "rnn", "input": {"shape": [None], "dtype": "int32"},
+           "embedding": {"input_dim": 50, "output_dim": 4}, "rnn": {"cell": "lstm", "units": [4]},
+           "output": {"units": 2}}
+    assert check_document(rnn) == []
+    custom = {"spec_version": 1, "name": "c", "family": "custom", "input": {"shape": [4], "dtype": "int32"},
+              "layers": [{"type": "Embedding", "input_dim": 10, "output_dim": 2}, {"type": "Flatten"},
+                         {"type": "Dense", "units": 3, "activation": "softmax"}]}
+    assert check_document(custom) == []
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps({**BASE, "input": {"shape": [8, 8, 1], "dtype": "uint8"}}))
+    result = subprocess.run([sys.executable, "-m", "archbuilder", "validate", str(path)], capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 1 and result.stderr.strip().splitlines()[-1] == f"{path}: $.input.dtype: {message}"

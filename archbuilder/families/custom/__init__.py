@@ -17,4 +17,5 @@ FAMILY = Family(
     questions=questions,
     builder="archbuilder.families.custom.build",
     hidden_activation=False,
+    reads_integers=lambda doc: True,  # its own layers say what they take (an Embedding, a Rescaling)
 )

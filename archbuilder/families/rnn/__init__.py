@@ -16,4 +16,5 @@ FAMILY = Family(
     plan=plan,
     questions=questions,
     builder="archbuilder.families.rnn.build",
+    reads_integers=lambda doc: bool(doc.get("embedding")),
 )
