@@ -8,7 +8,6 @@ and archbuilder's own Keras layers are registered as soon as Keras is imported, 
 
 import importlib
 import importlib.util
-import os
 import sys
 
 __version__ = "0.1.0"
@@ -85,16 +84,10 @@ class _PrepareKeras:
 
         def exec_prepared(module):
             from archbuilder.backend import choose_backend
+            from archbuilder.environ import environment
 
-            saved = os.environ.get("KERAS_BACKEND")
-            os.environ["KERAS_BACKEND"] = choose_backend()
-            try:
+            with environment({"KERAS_BACKEND": choose_backend()}):
                 exec_module(module)
-            finally:
-                if saved is None:
-                    os.environ.pop("KERAS_BACKEND", None)
-                else:
-                    os.environ["KERAS_BACKEND"] = saved
             _register_layers()
 
         spec.loader.exec_module = exec_prepared

@@ -13,13 +13,13 @@ that store by naming it, so archbuilder sets the variable while it opens the
 store and restores it after (MLflow keeps one store per URI).
 """
 
-import contextlib
 import json
 import os
 import re
 import tempfile
 
 from archbuilder.atomic import atomic_write_json
+from archbuilder.environ import environment
 from archbuilder.errors import ArchbuilderError
 
 __all__ = ["MlflowRuns", "open_runs", "log_safely", "log_train_run", "param_name", "flat_params"]
@@ -54,18 +54,8 @@ def _is_file_store(uri):
     return uri.startswith("file:") or "://" not in uri and not uri.startswith(("databricks", "sqlite:"))
 
 
-@contextlib.contextmanager
 def _file_store_allowed(uri):
-    before = os.environ.get(_ALLOW_FILE_STORE)
-    if _is_file_store(uri):
-        os.environ[_ALLOW_FILE_STORE] = "true"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(_ALLOW_FILE_STORE, None)
-        else:
-            os.environ[_ALLOW_FILE_STORE] = before
+    return environment({_ALLOW_FILE_STORE: "true"} if _is_file_store(uri) else {})
 
 
 class MlflowRuns:

@@ -17,7 +17,7 @@ import os
 from archbuilder.errors import ArchbuilderError
 from archbuilder.tuning.tuners import PROJECT
 
-__all__ = ["AFRESH", "check_project", "reloading", "read_finished"]
+__all__ = ["AFRESH", "check_project", "reloading", "read_finished", "chosen_score"]
 
 AFRESH = "--overwrite starts the search afresh"
 _MAX_BYTES = 64 * 1024 * 1024
@@ -91,3 +91,19 @@ def read_finished(run):
     if "trial_id" not in trials.columns:
         raise ArchbuilderError(f"{path}: cannot read the finished search: no trial_id column; {AFRESH}")
     return best, trials
+
+
+def chosen_score(run, best, trials):
+    """With several objectives: the score of the trial `tuning.select` chose (its pareto/ID.json is best.json)."""
+    folder = run.file("pareto")
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8") as f:
+                if not name.endswith(".json") or json.load(f) != best:
+                    continue
+        except (OSError, ValueError):  # a damaged member of the front is not the choice
+            continue
+        rows = trials.loc[trials["trial_id"].astype(str) == name[:-5], "score"].dropna()
+        if not rows.empty:
+            return float(rows.iloc[0])
+    return None

@@ -66,6 +66,7 @@ from archbuilder.tuning.pareto import objective_value
 from archbuilder.tuning.pareto import select
 from archbuilder.tuning.pareto import write_front
 from archbuilder.tuning.resume import check_project
+from archbuilder.tuning.resume import chosen_score
 from archbuilder.tuning.resume import read_finished
 from archbuilder.tuning.resume import reloading
 from archbuilder.tuning.settings import objective_of
@@ -191,7 +192,9 @@ def _finished_result(run, objective):
     best, trials = read_finished(run)
     model = load_model_safely(run.file("best_model.keras")) if run.exists("best_model.keras") else None
     scores = trials.loc[trials["status"] == "COMPLETED", "score"].dropna()
-    best_score = None if scores.empty else float(scores.max() if objective.direction == "max" else scores.min())
+    best_score = chosen_score(run, best, trials)
+    if best_score is None and not scores.empty:  # one objective: the best score is the best trial's
+        best_score = float(scores.max() if objective.direction == "max" else scores.min())
     return TuneResult(trials=trials, best_spec=best, best_model=model, run_dir=run.path, objective=objective.name,
                       best_score=best_score, direction=objective.direction)
 
@@ -298,8 +301,9 @@ def _tune(spec, data, out, overwrite, resume, workers, quiet, runs_root, mlflow=
     with RunDir.create(spec.name, out, overwrite=overwrite, resume=resume, root=runs_root, inputs=inputs,
                        command="tune") as run:
         try:
-            return _search(spec, data, run, resume, workers, quiet, settings, hypermodel, objective, chosen,
-                           tracking_runs)
+            with workers_module.chief_environment() if workers is not None else contextlib.nullcontext():
+                return _search(spec, data, run, resume, workers, quiet, settings, hypermodel, objective, chosen,
+                               tracking_runs)
         except KeyboardInterrupt as e:
             e.run_dir = run.path  # for the message that says how to resume
             raise
@@ -312,10 +316,6 @@ def _search(spec, data, run, resume, workers, quiet, settings, hypermodel, objec
         _check_same_spec(run_dir, spec.doc)
     record(run, spec, resolved_data(spec, spec.concrete(), data) if data is not None else None)
     run.write_json("spec.json", spec.doc)
-    if workers is not None:
-        # The chief only serves the oracle while workers train: on JAX its device query (for
-        # env.json) must not preallocate 75% of a GPU the workers are about to share.
-        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     _write_environment(run, spec, settings)
     hypermodel.dataset = dataset = prepare_data(spec, data)
     tracker = SearchTracker(run_dir, objective, hypermodel.space, tracking_runs,

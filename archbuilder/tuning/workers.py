@@ -29,6 +29,7 @@ import sys
 import time
 
 from archbuilder import compat
+from archbuilder.environ import environment
 from archbuilder.errors import ArchbuilderError
 from archbuilder.run.prepare import prepare_data
 from archbuilder.run.rundir import FileLock
@@ -43,7 +44,7 @@ from archbuilder.tuning.settings import search_settings
 from archbuilder.tuning.tuners import PROJECT
 from archbuilder.tuning.tuners import make_tuner
 
-__all__ = ["Supervisor", "run_chief", "supervise_remote", "run_worker", "gpu_ids", "main"]
+__all__ = ["Supervisor", "chief_environment", "run_chief", "supervise_remote", "run_worker", "gpu_ids", "main"]
 
 MAX_RESTARTS = 5
 POLL_SECONDS = 0.5
@@ -75,6 +76,7 @@ def _die_with_parent():
 
 
 JAX_GPU_SHARE = 0.9  # the part of a GPU's memory JAX workers sharing it split between them
+PREALLOCATE = "XLA_PYTHON_CLIENT_PREALLOCATE"
 
 
 def gpu_ids():
@@ -198,6 +200,16 @@ def _serve(oracle, ip, port):
     return server, bound
 
 
+def chief_environment():
+    """While a chief's search runs: JAX does not preallocate a GPU its workers share (the variable restored after).
+
+    The chief only serves the oracle while workers train: on JAX its device query (for
+    env.json) must not take 75% of a GPU the workers are about to share; the workers it
+    starts inherit the setting.
+    """
+    return environment({PREALLOCATE: "false"}, unset_only=True)
+
+
 def run_chief(spec, settings, objective, hypermodel, run_dir, report, deadline, workers, **chosen):
     """The chief: serves the oracle, runs `workers` local workers, returns when the search is over.
 
@@ -208,19 +220,11 @@ def run_chief(spec, settings, objective, hypermodel, run_dir, report, deadline, 
     ip = os.environ.get("KERASTUNER_ORACLE_IP", "127.0.0.1")
     port = os.environ.get("KERASTUNER_ORACLE_PORT", "0")
     roles = {"KERASTUNER_TUNER_ID": "chief", "KERASTUNER_ORACLE_IP": ip, "KERASTUNER_ORACLE_PORT": port}
-    saved = {key: os.environ.get(key) for key in roles}
-    os.environ.update(roles)
-    try:
+    with environment(roles):
         with reloading(run_dir):  # a resumed project that keras-tuner cannot read back: one line
             tuner = make_tuner(settings, objective, hypermodel, run_dir, PROJECT, on_trial_end=report.trial_ended,
                                deadline=deadline, **chosen)
         tuner.save()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     oracle = tuner.oracle
     report.oracle = oracle
     report.header(settings, resumed=finished_count(oracle))

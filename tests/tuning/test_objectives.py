@@ -84,6 +84,21 @@ def test_two_objectives_write_the_front_and_its_knee(tmp_path):
     assert {"params", "flops", "latency_ms", "sample_latency_ms"} <= set(trial["metrics"]["metrics"])
 
 
+def test_a_finished_search_resumed_reports_the_score_of_the_trial_select_chose(tmp_path):
+    doc = spec(units=(4, 64), objective=["val_accuracy", {"name": "params", "direction": "min"}],
+               select={"min": "params", "subject_to": {"val_accuracy": {"min": 0.0}}}, seed=1)
+    doc["data"], doc["training"]["epochs"] = {"dataset": "mnist1d", "max_samples": 1000}, 3  # larger models win
+    out = tmp_path / "run"
+    first = archbuilder.tune(doc, out=str(out), quiet=True)
+    rows_ = [r for r in read_csv(out / "trials.csv") if r["status"] == "COMPLETED"]
+    smallest = min(rows_, key=lambda r: (int(r["params"]), -float(r["score"])))  # on the front
+    assert first.best_score == pytest.approx(float(smallest["score"]))
+    assert float(smallest["score"]) < max(float(r["score"]) for r in rows_)  # not the top score: the test tells
+    again = archbuilder.tune(doc, out=str(out), quiet=True, resume=True)  # finished: nothing to resume
+    assert again.best_score == pytest.approx(first.best_score)
+    assert again.best_spec == first.best_spec
+
+
 def test_a_search_times_each_inference_graph_once(tmp_path, monkeypatch):
     timed = []
     original = costs_module.latency

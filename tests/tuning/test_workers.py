@@ -170,3 +170,4 @@ def test_the_chief_does_not_preallocate_the_gpu_its_workers_share(tmp_path, monk
     with pytest.raises(KeyboardInterrupt):
         archbuilder.tune(str(write_spec(tmp_path, 2)), out=str(tmp_path / "run"), workers=2, quiet=True)
     assert seen == {"preallocate": "false"} and (tmp_path / "run" / "env.json").exists()
+    assert "XLA_PYTHON_CLIENT_PREALLOCATE" not in os.environ  # the caller's environment as it was
