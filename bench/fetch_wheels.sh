@@ -5,10 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p carry/wheels carry/fashion-mnist
+# Keras and keras-tuner at the versions whose internals archbuilder.compat was checked against.
+checked() { python -c "from archbuilder.compat import CHECKED; print(CHECKED['$1'])"; }
 pip download --no-deps --only-binary=:all: --python-version 3.12 --platform manylinux_2_28_x86_64 \
   --platform manylinux2014_x86_64 --platform any -d carry/wheels \
-  keras namex optree keras-tuner kt-legacy jsonschema referencing rpds-py jsonschema-specifications \
-  mnist1d attrs typing-extensions
+  "keras==$(checked keras)" namex optree "keras-tuner==$(checked keras_tuner)" kt-legacy jsonschema referencing \
+  rpds-py jsonschema-specifications mnist1d attrs typing-extensions
 cp /usr/share/datasets/fashion-mnist/*.gz carry/fashion-mnist/
 cp "${REFERENCE_BASELINE:-bench/reference_baseline.py}" carry/  # the baseline script, not in this repository
 du -sh carry
