@@ -4,10 +4,15 @@ import json
 
 from archbuilder import compat
 
-__all__ = ["DROP", "config_key"]
+__all__ = ["DROP", "config_key", "read_at_build"]
 
 DROP = object()
 """What a `rewrite` returns for a config entry the key leaves out."""
+
+
+def read_at_build(key):
+    """True for a layer setting read only when the weights and seed states are made (an initializer, a seed)."""
+    return key == "seed" or key.endswith("_initializer")
 
 
 def _layer_names(config, names):

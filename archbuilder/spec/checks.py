@@ -8,6 +8,7 @@ limits) live in the plan, which computes the shapes.
 """
 
 from archbuilder.families import get_family
+from archbuilder.format.checks import integer_input
 from archbuilder.format.outputs import CLASSIFICATION_LOSSES
 from archbuilder.format.schema.vocabulary import COSTS
 from archbuilder.format.search_space import find
@@ -152,8 +153,8 @@ def check_losses(concrete):
 
 def check_input_dtype(doc, family):
     """An integer input reaches the first layer as integers: only an embedding reads them."""
-    dtype = doc["input"].get("dtype", "float32")
-    if dtype.startswith(("int", "uint")) and not family.reads_integers(doc):
+    if integer_input(doc) and not family.reads_integers(doc):
+        dtype = doc["input"]["dtype"]
         yield "$.input.dtype", (f"the first layer of this {doc['family']} model cannot take {dtype} values (only "
                                 "an embedding reads integers); leave input.dtype at float32: 8-bit images are "
                                 "read as uint8 and divided by 255 into float32 all the same")

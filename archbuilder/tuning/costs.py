@@ -17,6 +17,7 @@ import time
 from archbuilder.format.schema.vocabulary import STATIC_COSTS
 from archbuilder.model.config_key import DROP
 from archbuilder.model.config_key import config_key
+from archbuilder.model.config_key import read_at_build
 from archbuilder.spec.plan import plan_spec
 from archbuilder.text import count
 
@@ -71,13 +72,14 @@ def latency(model, x, batch_size):
             "sample_latency_ms": _median_ms(model, _slice(x, 1))}
 
 
-# Layer settings that do not change what an inference call computes (nor its time).
-_TRAINING_ONLY = ("seed", "rate", "dropout", "recurrent_dropout", "stddev", "trainable")
-_TRAINING_ONLY_SUFFIXES = ("_regularizer", "_initializer", "_constraint")
+# Layer settings that do not change what an inference call computes (nor its time), besides those
+# read only when the model is made (`read_at_build`).
+_TRAINING_ONLY = ("rate", "dropout", "recurrent_dropout", "stddev", "trainable")
+_TRAINING_ONLY_SUFFIXES = ("_regularizer", "_constraint")
 
 
 def _training_only(key):
-    return key in _TRAINING_ONLY or key.endswith(_TRAINING_ONLY_SUFFIXES)
+    return read_at_build(key) or key in _TRAINING_ONLY or key.endswith(_TRAINING_ONLY_SUFFIXES)
 
 
 def inference_key(model, batch_size):

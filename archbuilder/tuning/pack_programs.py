@@ -25,6 +25,7 @@ from keras import ops
 from archbuilder import compat
 from archbuilder.model.config_key import DROP
 from archbuilder.model.config_key import config_key
+from archbuilder.model.config_key import read_at_build
 
 __all__ = ["Programs", "SharedPrograms", "shared_programs"]
 
@@ -142,7 +143,7 @@ def _regularizer_pattern(value):
 
 
 def _rewrite(key, value):
-    if key == "seed" or key.endswith("_initializer"):  # read when the weights and seed states were made
+    if read_at_build(key):
         return DROP
     if key.endswith("_regularizer") and key != "activity_regularizer":
         return _regularizer_pattern(value)

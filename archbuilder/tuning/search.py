@@ -191,10 +191,10 @@ def _check_same_spec(run_dir, doc):
 def _finished_result(run, objective):
     best, trials = read_finished(run)
     model = load_model_safely(run.file("best_model.keras")) if run.exists("best_model.keras") else None
-    scores = trials.loc[trials["status"] == "COMPLETED", "score"].dropna()
     best_score = chosen_score(run, best, trials)
-    if best_score is None and not scores.empty:  # one objective: the best score is the best trial's
-        best_score = float(scores.max() if objective.direction == "max" else scores.min())
+    if best_score is None:  # one objective: the best score is the best trial's
+        scores = trials.loc[trials["status"] == "COMPLETED", "score"].dropna()
+        best_score = None if scores.empty else float(scores.max() if objective.direction == "max" else scores.min())
     return TuneResult(trials=trials, best_spec=best, best_model=model, run_dir=run.path, objective=objective.name,
                       best_score=best_score, direction=objective.direction)
 

@@ -6,6 +6,7 @@ its activation; number of output units.
 
 from archbuilder.format import items
 from archbuilder.format.checks import input_rank
+from archbuilder.format.checks import integer_input
 from archbuilder.format.checks import unsized_last_axis
 from archbuilder.format.outputs import Output
 from archbuilder.format.schema.builder import closed
@@ -105,8 +106,7 @@ def outputs(doc):
 
 def checks(doc):
     rank = input_rank(doc)
-    integer = doc["input"].get("dtype", "float32").startswith(("int", "uint"))
-    if doc.get("embedding") and not integer:
+    if doc.get("embedding") and not integer_input(doc):
         yield "$.embedding", 'an embedding reads token ids: set "input": {"dtype": "int32"}'
     expected = 1 if doc.get("embedding") else 2
     if rank != expected:
